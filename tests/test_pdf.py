@@ -1,0 +1,111 @@
+"""The print edition, tested through the PDF itself."""
+import re
+
+import pdfplumber
+import pikepdf
+import pypdf
+import pypdfium2
+import pytest
+
+from matbaa.language import sort_key
+
+
+@pytest.fixture(scope="session")
+def pdf(built):
+    with pdfplumber.open(built.pdf) as doc:
+        yield doc
+
+
+@pytest.fixture(scope="session")
+def page_texts(pdf):
+    return [p.extract_text() or "" for p in pdf.pages]
+
+
+def test_metadata_and_language(built, book):
+    reader = pypdf.PdfReader(built.pdf)
+    info = reader.metadata
+    assert info.title == book.meta["title"]
+    assert info.author == "Zəminə Əsgərova"
+    assert "diaspor" in (info.get("/Keywords") or "")
+    with pikepdf.open(built.pdf) as p:
+        assert str(p.Root.Lang) == "az"
+
+
+def test_only_the_book_face_embedded(built):
+    with pikepdf.open(built.pdf) as p:
+        fonts = {}
+        for page in p.pages:
+            for _name, font in (page.Resources.get("/Font") or {}).items():
+                fonts[str(font.BaseFont)] = font
+        assert fonts
+        for base, font in fonts.items():
+            assert "Vollkorn" in base, f"fallback font {base}"
+            assert str(font.Subtype) != "/Type3"
+            desc = font.DescendantFonts[0].FontDescriptor if str(font.Subtype) == "/Type0" else font.FontDescriptor
+            assert any(desc.get(k) is not None for k in ("/FontFile", "/FontFile2", "/FontFile3")), base
+    styles = {re.sub(r"^/[A-Z]{6}\+", "", b) for b in fonts}
+    assert {"Vollkorn", "Vollkorn-Italic", "Vollkorn-Bold"} <= styles
+
+
+def test_title_page_and_contents_with_page_numbers(page_texts):
+    assert "Birlik və həmrəylikdən keçən tarixi yol" in page_texts[1].replace("\n", " ")
+    toc_index = next(i for i, t in enumerate(page_texts) if t.strip().startswith("Mündəricat"))
+    toc = page_texts[toc_index]
+    for title in ("Birinci hissə", "İkinci hissə", "Lüğət"):
+        m = re.search(rf"{title}[ .]*(\d+)", toc)
+        assert m, title
+        page = int(m.group(1))
+        assert page_texts[page - 1].lstrip().startswith(title), f"{title} is not on page {page}"
+
+
+def test_outline_has_parts_and_glossary(built):
+    reader = pypdf.PdfReader(built.pdf)
+    titles = [o.title for o in reader.outline if not isinstance(o, list)]
+    assert titles[-3:] == ["Birinci hissə", "İkinci hissə", "Lüğət"]
+
+
+def test_every_footnote_on_the_page_of_its_call(pdf, book):
+    body_size = None
+    for note in sorted(book.notes.values(), key=lambda n: n.number):
+        n = str(note.number)
+        found = False
+        for page in pdf.pages:
+            lines = page.extract_text_lines()
+            small = [ln for ln in lines if ln["chars"] and ln["chars"][0]["size"] < 9
+                     and ln["text"].startswith(f"{n}. ")]
+            if not small:
+                continue
+            note_top = small[0]["top"]
+            # the call: superscript digits of the note's number, above the note area
+            calls = [c for c in page.chars if c["size"] < 7.5 and c["top"] < note_top and c["text"] == n[0]]
+            assert calls, f"note {n} is on page {page.page_number} but its call is not"
+            # and the note text sits below all the body text of the page
+            body = [c for c in page.chars if c["size"] > 10]
+            assert max(c["bottom"] for c in body) < note_top
+            found = True
+            break
+        assert found, f"note {n} not found in the PDF"
+
+
+def test_glossary_in_azerbaijani_order_with_both_languages(pdf, book, page_texts):
+    start = next(i for i, t in enumerate(page_texts) if t.lstrip().startswith("Lüğət"))
+    headwords = []
+    for page in pdf.pages[start:]:
+        bold = [w for w in page.extract_words(extra_attrs=["fontname"], keep_blank_chars=True, x_tolerance=1.5)
+                if "Bold" in w["fontname"]]
+        headwords += [w["text"] for w in bold]
+    want = [e.term["az"] for e in sorted(book.glossary, key=lambda e: sort_key(e.term["az"], "az"))]
+    assert " ".join(headwords).split() == " ".join(want).split()
+    glossary_text = " ".join(page_texts[start:])
+    first = sorted(book.glossary, key=lambda e: sort_key(e.term["az"], "az"))[0]
+    assert first.term["en"].split()[0] in glossary_text
+    assert re.search(r"səh\. \d+", glossary_text)
+
+
+def test_pages_render(built, tmp_path):
+    doc = pypdfium2.PdfDocument(str(built.pdf))
+    assert len(doc) >= 12
+    image = doc[4].render(scale=1).to_pil().convert("L")
+    dark = sum(image.histogram()[:128])
+    assert dark > 2000, "a text page rendered blank"
+    assert doc[0].get_size() == pytest.approx((419.53, 595.28), abs=1)  # A5

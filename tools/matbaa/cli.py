@@ -1,0 +1,55 @@
+"""The `matbaa` command.
+
+    matbaa build pdf|epub|html [-m MANUSCRIPT] [-o BUILD] [--styles STYLES]
+    matbaa new DIR
+
+Manuscript problems are printed as `file:line: CODE: severity: message`, all of
+them, and the exit status is 1; no traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from .diagnostics import ManuscriptError, MatbaaError
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="matbaa", description="Build print and EPUB editions of a manuscript.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    b = sub.add_parser("build", help="build outputs")
+    b.add_argument("formats", nargs="+", choices=["pdf", "epub", "html"])
+    b.add_argument("-m", "--manuscript", default="manuscript", type=Path)
+    b.add_argument("-o", "--build", default="build", type=Path)
+    b.add_argument("--styles", type=Path, default=None)
+    n = sub.add_parser("new", help="create a small sample manuscript")
+    n.add_argument("directory", type=Path)
+    args = parser.parse_args(argv)
+
+    try:
+        if args.command == "new":
+            from .sample import create
+
+            create(args.directory)
+            print(f"created {args.directory}; build it with: make pdf epub MANUSCRIPT={args.directory}")
+            return 0
+        from .build import BUILDERS, DEFAULT_STYLES
+
+        styles = args.styles or DEFAULT_STYLES
+        for fmt in args.formats:
+            t0 = time.perf_counter()
+            out, report = BUILDERS[fmt](args.manuscript, args.build, styles)
+            report.print()
+            print(f"matbaa: wrote {out} ({time.perf_counter() - t0:.1f} s)", file=sys.stderr)
+        return 0
+    except ManuscriptError as exc:
+        exc.report.print()
+        print(f"matbaa: {exc}", file=sys.stderr)
+        return 1
+    except MatbaaError as exc:
+        print(f"matbaa: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130

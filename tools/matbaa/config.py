@@ -1,0 +1,250 @@
+"""book.yaml: a declarative schema, read with line numbers, all errors collected.
+
+Like MkDocs' config: every key is declared once in SCHEMA (type, required,
+what it means); validation logs every problem and the caller aborts once.
+Key names follow Pandoc's and Dublin Core's where they exist.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import yaml
+
+from .diagnostics import Report
+
+# ---------------------------------------------------------------- YAML with lines
+
+
+class _LineLoader(yaml.SafeLoader):
+    """SafeLoader whose mappings and lists remember the line of each key/item."""
+
+
+class LineDict(dict):
+    lines: dict[str, int]
+    line: int
+
+
+class LineList(list):
+    lines: list[int]
+    line: int
+
+
+def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> LineDict:
+    loader.flatten_mapping(node)
+    d = LineDict()
+    d.lines = {}
+    d.line = node.start_mark.line + 1
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if key in d:
+            d.setdefault("__duplicates__", []).append((key, key_node.start_mark.line + 1))
+        d[key] = loader.construct_object(value_node, deep=True)
+        d.lines[key] = key_node.start_mark.line + 1
+    return d
+
+
+def _construct_sequence(loader: _LineLoader, node: yaml.SequenceNode) -> LineList:
+    seq = LineList(loader.construct_object(child, deep=True) for child in node.value)
+    seq.lines = [child.start_mark.line + 1 for child in node.value]
+    seq.line = node.start_mark.line + 1
+    return seq
+
+
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
+
+
+def load_yaml(text: str, path: Path, report: Report, code: str) -> Any:
+    """Parse YAML; on a syntax error add one diagnostic with its line, return None."""
+    try:
+        return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - SafeLoader subclass
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark else None
+        problem = getattr(exc, "problem", None) or str(exc)
+        report.add(code, path, line, f"YAML syntax: {problem}; fix the line (indentation, a ':' or a quote).")
+        return None
+
+
+def line_of(obj: Any, key: Any = None, default: int | None = None) -> int | None:
+    if isinstance(obj, LineDict):
+        return obj.lines.get(key, obj.line) if key is not None else obj.line
+    if isinstance(obj, LineList):
+        if isinstance(key, int) and key < len(obj.lines):
+            return obj.lines[key]
+        return obj.line
+    return default
+
+
+# ---------------------------------------------------------------- the schema
+
+BCP47 = re.compile(r"^[a-zA-Z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+BOOK_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+ISO_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+
+
+@dataclass
+class Key:
+    kind: str  # "str", "list[str]", "date", "people", "map", "contents"
+    required: bool = False
+    doc: str = ""
+    check: Callable[[Any], str | None] | None = None  # returns a complaint or None
+    keys: dict[str, "Key"] = field(default_factory=dict)  # for kind == "map"
+
+
+def _pattern(rx: re.Pattern, what: str) -> Callable[[Any], str | None]:
+    return lambda v: None if rx.match(v) else f"'{v}' is not {what}"
+
+
+def _one_of(*choices: str) -> Callable[[Any], str | None]:
+    return lambda v: None if v in choices else f"'{v}' is not one of: {', '.join(choices)}"
+
+
+def _two_langs(v: list) -> str | None:
+    if len(v) != 2:
+        return "give exactly two languages, the book's first (e.g. [az, en])"
+    bad = [x for x in v if not BCP47.match(x)]
+    return f"not BCP 47 language tags: {', '.join(bad)}" if bad else None
+
+
+SCHEMA: dict[str, Key] = {
+    "id": Key("str", True, "short name of the outputs: build/<id>.pdf", _pattern(BOOK_ID, "a file name (letters, digits, . _ -)")),
+    "identifier": Key("str", True, "dc:identifier: a URN, UUID or ISBN that never changes"),
+    "title": Key("str", True, "dc:title"),
+    "subtitle": Key("str", False, "subtitle (Pandoc)"),
+    "author": Key("people", True, "dc:creator: list of {name, role, affiliation}"),
+    "editor": Key("people", False, "contributors: list of {name, role, affiliation}"),
+    "lang": Key("str", True, "dc:language, a BCP 47 tag (az, az-Latn, en)", _pattern(BCP47, "a BCP 47 language tag")),
+    "publisher": Key("str", False, "dc:publisher"),
+    "series": Key("str", False, "the series (EPUB belongs-to-collection)"),
+    "date": Key("date", True, "dc:date of this edition, YYYY-MM-DD; also the date every output carries"),
+    "rights": Key("str", False, "dc:rights"),
+    "subject": Key("str", False, "dc:subject"),
+    "description": Key("str", False, "dc:description"),
+    "keywords": Key("list[str]", False, "keywords (PDF metadata)"),
+    "source": Key("map", False, "dc:source: the text as received", keys={
+        "title": Key("str", True, "the original publication"),
+        "file": Key("str", False, "the source text as received, relative to the manuscript (for collation)"),
+        "note": Key("str", False, "how the text was prepared from it"),
+    }),
+    "corrections": Key("str", False, "file listing the editorial corrections (for collation)"),
+    "notes": Key("map", False, "footnotes", keys={
+        "by": Key("str", False, "who wrote the notes: author or editor", _one_of("author", "editor")),
+        "numbering": Key("str", False, "continuous or per-part", _one_of("continuous", "per-part")),
+    }),
+    "glossary": Key("map", False, "the bilingual glossary", keys={
+        "file": Key("str", True, "glossary file, relative to the manuscript"),
+        "languages": Key("list[str]", True, "the two languages, book language first", _two_langs),
+    }),
+    "contents": Key("contents", True, "ordered parts: list of {part: title, chapters: [files]}"),
+}
+
+PERSON_KEYS = {"name", "role", "affiliation"}
+MARC_ROLE = re.compile(r"^[a-z]{3}$")
+
+
+def _type_ok(kind: str, value: Any) -> bool:
+    if kind == "str":
+        return isinstance(value, str) and value.strip() != ""
+    if kind == "list[str]":
+        return isinstance(value, list) and all(isinstance(x, str) for x in value)
+    if kind == "date":
+        return isinstance(value, (str, _dt.date))
+    if kind in ("people", "contents"):
+        return isinstance(value, list) and len(value) > 0
+    if kind == "map":
+        return isinstance(value, dict)
+    raise ValueError(kind)
+
+
+_KIND_WORDS = {
+    "str": "a non-empty text",
+    "list[str]": "a list of texts",
+    "date": "a date YYYY-MM-DD",
+    "people": "a list of people, each {name: …}",
+    "contents": "a list of parts, each {part: …, chapters: […]}",
+    "map": "a mapping of keys",
+}
+
+
+def _validate_keys(data: dict, schema: dict[str, Key], path: Path, report: Report, where: str) -> None:
+    for key in data:
+        if key == "__duplicates__":
+            continue
+        if key not in schema:
+            close = _closest(str(key), schema)
+            hint = f" Did you mean '{close}'?" if close else ""
+            report.add("M005", path, line_of(data, key),
+                       f"unknown key '{where}{key}'.{hint} Known keys: {', '.join(schema)}.")
+    for dup, line in data.get("__duplicates__", []):
+        report.add("M004", path, line, f"key '{where}{dup}' is given twice; keep one.")
+    for key, spec in schema.items():
+        if key not in data or data[key] is None:
+            if spec.required:
+                report.add("M003", path, line_of(data),
+                           f"required key '{where}{key}' is missing: add it ({spec.doc}).")
+            continue
+        value = data[key]
+        if not _type_ok(spec.kind, value):
+            report.add("M004", path, line_of(data, key),
+                       f"'{where}{key}' must be {_KIND_WORDS[spec.kind]}, not {type(value).__name__}: {value!r:.60}.")
+            continue
+        if spec.kind == "date":
+            value = data[key] = value.isoformat() if isinstance(value, _dt.date) else value
+            if not ISO_DATE.match(value):
+                report.add("M004", path, line_of(data, key), f"'{where}{key}' must be YYYY-MM-DD, not '{value}'.")
+        if spec.check and spec.kind in ("str", "list[str]"):
+            complaint = spec.check(value)
+            if complaint:
+                report.add("M004", path, line_of(data, key), f"'{where}{key}': {complaint}.")
+        if spec.kind == "map":
+            _validate_keys(value, spec.keys, path, report, f"{where}{key}.")
+        if spec.kind == "people":
+            for i, person in enumerate(value):
+                line = line_of(value, i)
+                if isinstance(person, str):
+                    value[i] = {"name": person}
+                    continue
+                if not isinstance(person, dict) or not isinstance(person.get("name"), str):
+                    report.add("M004", path, line, f"each '{where}{key}' entry needs 'name:' (a text).")
+                    continue
+                for k in person:
+                    if k not in PERSON_KEYS and k != "__duplicates__":
+                        report.add("M005", path, line_of(person, k),
+                                   f"unknown key '{k}' for a person; known: {', '.join(sorted(PERSON_KEYS))}.")
+                role = person.get("role")
+                if role is not None and not (isinstance(role, str) and MARC_ROLE.match(role)):
+                    report.add("M004", path, line_of(person, "role"),
+                               f"role '{role}' is not a MARC relator code (aut, edt, trl, ill …).")
+        if spec.kind == "contents":
+            for i, part in enumerate(value):
+                line = line_of(value, i)
+                if not isinstance(part, dict) or not isinstance(part.get("part"), str):
+                    report.add("M004", path, line, "each contents entry needs 'part:' (its title) and 'chapters:'.")
+                    continue
+                for k in part:
+                    if k not in ("part", "chapters") and k != "__duplicates__":
+                        report.add("M005", path, line_of(part, k), f"unknown key '{k}' in a part; known: part, chapters.")
+                chapters = part.get("chapters")
+                if not isinstance(chapters, list) or not chapters or not all(isinstance(c, str) for c in chapters):
+                    report.add("M004", path, line_of(part, "chapters", line),
+                               f"part '{part['part']}' needs 'chapters:', a list of Markdown files.")
+
+
+def _closest(word: str, schema: dict) -> str | None:
+    import difflib
+
+    hits = difflib.get_close_matches(word, list(schema), n=1, cutoff=0.6)
+    return hits[0] if hits else None
+
+
+def validate(data: Any, path: Path, report: Report) -> dict | None:
+    if not isinstance(data, dict):
+        report.add("M004", path, 1, "book.yaml must be a mapping of keys (title:, author:, …).")
+        return None
+    _validate_keys(data, SCHEMA, path, report, "")
+    return data

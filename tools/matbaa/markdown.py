@@ -1,0 +1,20 @@
+"""The Markdown dialect of a chapter: CommonMark + Pandoc-style footnotes and spans.
+
+    [^id]            a note call            [^id]: text    its definition
+    [diasporun]{term=diaspor}               a glossary mark (inflected form -> entry id)
+    [diaspor]{.term}                        a glossary mark whose text is the headword
+
+Raw HTML is off: it is printed as text, never passed through (see D001).
+"""
+from __future__ import annotations
+
+from markdown_it import MarkdownIt
+from mdit_py_plugins.attrs import attrs_plugin
+from mdit_py_plugins.footnote import footnote_plugin
+
+
+def make_parser() -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"html": False, "xhtmlOut": True, "typographer": False})
+    md.use(footnote_plugin)
+    md.use(attrs_plugin, spans=True)
+    return md

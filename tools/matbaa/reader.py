@@ -1,0 +1,301 @@
+"""Reader: manuscript folder -> Book (the document model), collecting every error.
+
+Steps, in order: book.yaml -> labels -> glossary -> chapters (Markdown, with
+their notes) -> corrections.  Nothing here raises on a manuscript mistake;
+everything goes to the Report and the caller aborts once.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from pathlib import Path
+
+from markdown_it.token import Token
+
+from . import config
+from .diagnostics import Location, Report
+from .markdown import make_parser
+from .model import Book, Chapter, GlossaryEntry, Note, Part
+
+NOTE_DEF = re.compile(r"^ {0,3}\[\^([^\]\s]+)\]:")
+NOTE_CALL_TEXT = re.compile(r"\[\^([^\]\s]+)\]")
+RAW_HTML = re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(\s[^<>]*)?/?>|<!--")
+
+
+def read_text(path: Path, report: Report) -> str | None:
+    """Read a manuscript file as UTF-8; accept (and normalise) a BOM and CRLF."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        report.add("M006", path, None, f"cannot read the file ({exc.strerror}); check the name in book.yaml.")
+        return None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        report.add("F001", path, line, f"byte {exc.start} is not UTF-8; save the file as UTF-8.")
+        return None
+    if text.startswith("\ufeff"):
+        report.add("F002", path, 1, "byte-order mark removed (accepted); save without BOM to silence this.")
+        text = text[1:]
+    if "\r" in text:
+        report.add("F002", path, 1, "CRLF line endings read as LF (accepted).")
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return unicodedata.normalize("NFC", text)
+
+
+def read_labels(styles: Path, lang: str, meta_path: Path, report: Report) -> dict[str, str]:
+    import yaml
+
+    table = yaml.safe_load((styles / "labels.yaml").read_text(encoding="utf-8"))
+    primary = lang.split("-")[0].lower()
+    if primary not in table:
+        report.add("M007", meta_path, None,
+                   f"no labels for language '{lang}' in {styles / 'labels.yaml'}; add a '{primary}:' table "
+                   f"(existing: {', '.join(table)}).")
+        return dict(table["en"])
+    labels = dict(table["en"])
+    labels.update(table[primary])
+    return labels
+
+
+def read_glossary(path: Path, languages: list[str], report: Report) -> list[GlossaryEntry]:
+    text = read_text(path, report)
+    if text is None:
+        return []
+    data = config.load_yaml(text, path, report, "G001")
+    if data is None:
+        return []
+    if not isinstance(data, list):
+        report.add("G001", path, 1, "the glossary must be a YAML list of entries ('- id: …').")
+        return []
+    entries: list[GlossaryEntry] = []
+    seen: dict[str, int] = {}
+    for i, item in enumerate(data):
+        line = config.line_of(data, i)
+        if not isinstance(item, dict):
+            report.add("G001", path, line, "each glossary entry must be a mapping (id, term, definition).")
+            continue
+        problems = []
+        eid = item.get("id")
+        if not isinstance(eid, str) or not re.match(r"^[A-Za-z0-9][A-Za-z0-9_-]*$", eid):
+            problems.append("'id:' (letters, digits, - or _)")
+        term, definition = item.get("term"), item.get("definition")
+        for key, value in (("term", term), ("definition", definition)):
+            missing = [lg for lg in languages if not (isinstance(value, dict) and isinstance(value.get(lg), str)
+                                                      and value.get(lg).strip())]
+            if missing:
+                problems.append(f"'{key}:' in {', '.join(missing)}")
+        see = item.get("see") or []
+        if not isinstance(see, list):
+            problems.append("'see:' as a list of ids")
+        unknown = set(item) - {"id", "term", "definition", "see"}
+        if unknown:
+            problems.append(f"no unknown keys ({', '.join(sorted(map(str, unknown)))}; known: id, term, definition, see)")
+        if problems:
+            report.add("G002", path, line, f"entry {eid or '#' + str(i + 1)} needs " + "; ".join(problems) + ".")
+            continue
+        if eid in seen:
+            report.add("G003", path, line, f"id '{eid}' is already used by the entry at line {seen[eid]}; rename one.")
+            continue
+        seen[eid] = line
+        entries.append(GlossaryEntry(
+            id=eid,
+            term={lg: " ".join(term[lg].split()) for lg in languages},
+            definition={lg: " ".join(definition[lg].split()) for lg in languages},
+            see=[str(s) for s in see],
+            location=Location(path, line),
+        ))
+    ids = {e.id for e in entries}
+    for e in entries:
+        for s in e.see:
+            if s not in ids:
+                report.add("G004", path, e.location.line, f"entry '{e.id}' has see: '{s}', which is no entry id.")
+    return entries
+
+
+def _child_lines(inline: Token) -> list[int]:
+    """The 0-based source line of each child of an inline token."""
+    line = inline.map[0] if inline.map else 0
+    out = []
+    for child in inline.children or []:
+        out.append(line)
+        if child.type in ("softbreak", "hardbreak"):
+            line += 1
+    return out
+
+
+def read_chapter(root: Path, rel: str, part_index: int, md, report: Report,
+                 notes: dict[str, Note]) -> Chapter | None:
+    path = root / rel
+    if not path.is_file():
+        report.add("M006", root / "book.yaml", None, f"chapter '{rel}' does not exist in {root}; fix its name under 'contents:'.")
+        return None
+    text = read_text(path, report)
+    if text is None:
+        return None
+    lines = text.split("\n")
+
+    # Note definitions, found by line so that duplicates and unused ones can be located.
+    defined: dict[str, int] = {}
+    for n, line in enumerate(lines, 1):
+        m = NOTE_DEF.match(line)
+        if m:
+            label = m.group(1)
+            if label in defined:
+                report.add("N002", path, n, f"note '{label}' is already defined at line {defined[label]}; "
+                                            "give one of them another id.")
+            else:
+                defined[label] = n
+
+    env: dict = {}
+    tokens = md.parse(text, env)
+    if not any(t.type != "footnote_block_open" for t in tokens) or not text.strip():
+        report.add("D003", path, 1, "the chapter is empty; write its text or remove it from 'contents:'.")
+
+    # Split the footnote block (bodies) from the running text.
+    body: list[Token] = []
+    bodies: dict[str, list[Token]] = {}
+    current: str | None = None
+    in_block = False
+    for tok in tokens:
+        if tok.type == "footnote_block_open":
+            in_block = True
+        elif tok.type == "footnote_block_close":
+            in_block = False
+        elif tok.type == "footnote_open":
+            current = tok.meta["label"]
+            bodies[current] = []
+        elif tok.type == "footnote_close":
+            current = None
+        elif in_block:
+            if current is not None and tok.type != "footnote_anchor":
+                if tok.type == "inline" and tok.children:
+                    tok.children = [c for c in tok.children if c.type != "footnote_anchor"]
+                bodies[current].append(tok)
+        else:
+            body.append(tok)
+
+    called: dict[str, int] = {}
+    for tok in body + [t for b in bodies.values() for t in b]:
+        if tok.type != "inline" or not tok.children:
+            continue
+        for child, line0 in zip(tok.children, _child_lines(tok)):
+            if child.type == "footnote_ref":
+                label = child.meta["label"]
+                if label in called:
+                    report.add("N004", path, line0 + 1, f"note '{label}' is already called at line {called[label]}; "
+                                                       "a note is called once: write a second note.")
+                else:
+                    called[label] = line0 + 1
+                child.meta["location"] = Location(path, line0 + 1)
+            elif child.type == "text":
+                for m in NOTE_CALL_TEXT.finditer(child.content):
+                    report.add("N001", path, line0 + 1, f"note '[^{m.group(1)}]' is called but not defined; "
+                                                       f"add a line '[^{m.group(1)}]: …' after the paragraph.")
+                if RAW_HTML.search(child.content):
+                    report.add("D001", path, line0 + 1, "raw HTML is not passed through and will print as text; "
+                                                       "use Markdown instead.")
+            elif child.type in ("link_open", "image"):
+                target = child.attrs.get("href") if child.type == "link_open" else child.attrs.get("src")
+                problem = _outside(root, path, str(target or ""))
+                if problem:
+                    report.add("D002", path, line0 + 1, f"{child.type.replace('_open', '')} to '{target}' {problem}; "
+                                                       "only files inside the manuscript can be used.")
+    for label, line in defined.items():
+        if label not in called:
+            report.add("N003", path, line, f"note '{label}' is defined but never called; call it with [^{label}] "
+                                           "or delete it.")
+
+    for label, toks in bodies.items():
+        if label in notes:
+            report.add("N002", path, defined.get(label), f"note id '{label}' is also used in "
+                                                         f"{notes[label].location}; note ids are unique in a book.")
+            continue
+        notes[label] = Note(id=label, location=Location(path, defined.get(label)), tokens=toks,
+                            call_location=Location(path, called.get(label)), part_index=part_index)
+
+    title = None
+    if len(body) >= 3 and body[0].type == "heading_open" and body[0].tag == "h1":
+        title = body[1].content
+        body = body[3:]
+    return Chapter(path=Path(rel), location=Location(path, 1), tokens=body, title=title)
+
+
+def _outside(root: Path, chapter: Path, target: str) -> str | None:
+    if target.startswith("#"):
+        return None
+    if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", target) or target.startswith("//"):
+        return "goes to the network or to an absolute location"
+    if target.startswith("/"):
+        return "is an absolute path"
+    resolved = (chapter.parent / target.split("#")[0]).resolve()
+    if not resolved.is_relative_to(root.resolve()):
+        return "points outside the manuscript"
+    return None
+
+
+def read_book(root: Path, styles: Path, report: Report) -> Book | None:
+    meta_path = root / "book.yaml"
+    if not meta_path.is_file():
+        report.add("M001", meta_path, None, f"no book.yaml in '{root}'; is MANUSCRIPT= the manuscript folder?")
+        return None
+    text = read_text(meta_path, report)
+    if text is None:
+        return None
+    data = config.load_yaml(text, meta_path, report, "M002")
+    if data is None:
+        return None
+    meta = config.validate(data, meta_path, report)
+    if meta is None or report.errors:
+        return None
+    meta.pop("__duplicates__", None)
+
+    labels = read_labels(styles, meta["lang"], meta_path, report)
+    gloss = meta.get("glossary")
+    glossary = []
+    if gloss:
+        gpath = root / gloss["file"]
+        if not gpath.is_file():
+            report.add("M006", meta_path, config.line_of(gloss, "file"),
+                       f"glossary file '{gloss['file']}' does not exist in {root}.")
+        else:
+            glossary = read_glossary(gpath, gloss["languages"], report)
+
+    md = make_parser()
+    notes: dict[str, Note] = {}
+    parts: list[Part] = []
+    contents = meta["contents"]
+    for i, spec in enumerate(contents, 1):
+        chapters = []
+        for rel in spec["chapters"]:
+            ch = read_chapter(root, rel, i, md, report, notes)
+            if ch is not None:
+                chapters.append(ch)
+        parts.append(Part(title=spec["part"], chapters=chapters, index=i,
+                          location=Location(meta_path, config.line_of(contents, i - 1))))
+
+    corrections: list[dict] = []
+    if meta.get("corrections"):
+        cpath = root / meta["corrections"]
+        if not cpath.is_file():
+            report.add("M006", meta_path, config.line_of(meta, "corrections"),
+                       f"corrections file '{meta['corrections']}' does not exist.")
+        else:
+            ctext = read_text(cpath, report)
+            cdata = config.load_yaml(ctext, cpath, report, "C001") if ctext is not None else None
+            if cdata is not None and not isinstance(cdata, list):
+                report.add("C001", cpath, 1, "corrections must be a YAML list of {file, kind, before, after, reason}.")
+            elif cdata:
+                for j, c in enumerate(cdata):
+                    if not (isinstance(c, dict) and {"kind", "before", "after", "reason"} <= set(c)):
+                        report.add("C001", cpath, config.line_of(cdata, j),
+                                   "each correction needs kind, before, after and reason.")
+                    else:
+                        corrections.append(dict(c))
+    if meta.get("source", {}).get("file") and not (root / meta["source"]["file"]).is_file():
+        report.add("M006", meta_path, config.line_of(meta["source"], "file"),
+                   f"source file '{meta['source']['file']}' does not exist.")
+
+    return Book(root=root, meta=meta, parts=parts, notes=notes, glossary=glossary,
+                labels=labels, corrections=corrections)

@@ -1,0 +1,19 @@
+"""Transforms: the steps between the reader and the writers, in order.
+
+The pipeline is plain data, as in markdown-it: a list of (name, function);
+each function takes the Book and the Report and changes the Book in place.
+"""
+from __future__ import annotations
+
+from . import glossary, notes, typography
+
+PIPELINE = [
+    ("notes", notes.number_notes),          # note numbers and anchors, in call order
+    ("glossary", glossary.link_marks),      # marks -> entries, anchors, back-references
+    ("typography", typography.apply),       # quotes, dashes, no-break spaces, numeral+suffix
+]
+
+
+def run(book, report) -> None:
+    for _name, step in PIPELINE:
+        step(book, report)

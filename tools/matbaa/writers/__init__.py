@@ -1,0 +1,1 @@
+"""Writers: Book -> outputs.  html (the print document), pdf (WeasyPrint), epub (ebooklib)."""

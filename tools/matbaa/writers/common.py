@@ -1,0 +1,54 @@
+"""What both writers need: the Jinja environment and the book's data for templates."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import jinja2
+
+from .. import __version__
+from ..language import sort_key
+from ..model import Book
+
+
+def jinja_env(styles: Path) -> jinja2.Environment:
+    # autoescape for every template (select_autoescape() misses .xhtml/.j2 names),
+    # and an undefined variable is an error, not an empty string.
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(styles / "templates")),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+@dataclass
+class GlossaryView:
+    languages: list[str]
+    entries: list            # in the first language's alphabetical order
+    reverse: list            # (term in the second language, entry), in its order
+
+
+def glossary_view(book: Book) -> GlossaryView | None:
+    if not book.glossary:
+        return None
+    langs = book.meta["glossary"]["languages"]
+    entries = sorted(book.glossary, key=lambda e: sort_key(e.term[langs[0]], langs[0]))
+    reverse = sorted(((e.term[langs[1]], e) for e in book.glossary), key=lambda p: sort_key(p[0], langs[1]))
+    return GlossaryView(langs, entries, reverse)
+
+
+def common_context(book: Book) -> dict:
+    meta = book.meta
+    return {
+        "meta": meta,
+        "labels": book.labels,
+        "lang": book.lang,
+        "authors": meta.get("author") or [],
+        "editors": meta.get("editor") or [],
+        "glossary": glossary_view(book),
+        "version": __version__,
+        "generator": f"matbaa {__version__}",
+    }

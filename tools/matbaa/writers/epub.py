@@ -1,0 +1,190 @@
+"""EPUB 3: one XHTML document per part, plus title page, glossary and licence.
+
+ebooklib packages (OPF, nav, NCX, zip); the content documents are our own
+complete XHTML (Jinja templates), given to ebooklib as plain items so that it
+does not re-parse them.  ebooklib 0.20 writes wall-clock zip timestamps and no
+package language, so the archive is rewritten afterwards: mimetype first and
+stored, fixed timestamps, sorted entries, xml:lang on <package>.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import io
+import os
+import re
+import zipfile
+from pathlib import Path
+
+from ..files import atomic_path
+from ..model import Book
+from .common import common_context, jinja_env
+from .render import BookRenderer
+
+FONT_DIR = "fonts/vollkorn"
+FONTS = ["Vollkorn-Regular.ttf", "Vollkorn-Italic.ttf", "Vollkorn-Bold.ttf", "Vollkorn-BoldItalic.ttf"]
+
+
+def build_date(book: Book) -> dt.datetime:
+    """The one date every output carries: SOURCE_DATE_EPOCH, else the book's date."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch and epoch.isdigit():
+        return dt.datetime.fromtimestamp(int(epoch), tz=dt.timezone.utc).replace(tzinfo=None)
+    y, m, d = (book.meta["date"].split("-") + ["01", "01"])[:3]
+    return dt.datetime(int(y), int(m), int(d))
+
+
+def _accessibility(book: Book, has_notes: bool, has_glossary: bool) -> list[tuple[str, str]]:
+    features = ["structuralNavigation", "tableOfContents", "readingOrder", "alternativeText"]
+    features = [f for f in features if f != "alternativeText"]  # the book has no images
+    if has_glossary:
+        features.append("glossary")
+    if has_notes:
+        features.append("annotations")
+    summary = (
+        "Text-only book: all content is textual, in reading order, with headings for every part, "
+        "a navigation document, footnotes linked both ways and a glossary linked from the text."
+    )
+    out = [("schema:accessMode", "textual"), ("schema:accessModeSufficient", "textual")]
+    out += [("schema:accessibilityFeature", f) for f in features]
+    out += [("schema:accessibilityHazard", "none"), ("schema:accessibilitySummary", summary)]
+    return out
+
+
+def write_epub(book: Book, styles: Path, build: Path) -> Path:
+    from ebooklib import epub
+
+    env = jinja_env(styles)
+    ctx = common_context(book)
+    lang = book.lang
+    labels = book.labels
+    e = epub.EpubBook()
+    e.FOLDER_NAME = "EPUB"
+    meta = book.meta
+
+    # -- metadata
+    e.set_identifier(meta["identifier"])
+    e.set_title(meta["title"])
+    e.set_language(lang)
+    if meta.get("subtitle"):
+        e.add_metadata("DC", "title", meta["subtitle"], {"id": "subtitle"})
+        e.add_metadata(None, "meta", "subtitle", {"refines": "#subtitle", "property": "title-type"})
+    for i, person in enumerate(meta.get("author") or [], 1):
+        e.add_author(person["name"], role=person.get("role", "aut"), uid=f"creator{i}")
+    for i, person in enumerate(meta.get("editor") or [], 1):
+        e.add_metadata("DC", "contributor", person["name"], {"id": f"contributor{i}"})
+        e.add_metadata(None, "meta", person.get("role", "edt"),
+                       {"refines": f"#contributor{i}", "property": "role", "scheme": "marc:relators"})
+    for key in ("publisher", "rights", "description", "subject"):
+        if meta.get(key):
+            e.add_metadata("DC", key, meta[key])
+    e.add_metadata("DC", "date", meta["date"])
+    if meta.get("source"):
+        e.add_metadata("DC", "source", meta["source"]["title"])
+    if meta.get("series"):
+        e.add_metadata(None, "meta", meta["series"], {"property": "belongs-to-collection", "id": "series"})
+        e.add_metadata(None, "meta", "series", {"refines": "#series", "property": "collection-type"})
+    for prop, value in _accessibility(book, bool(book.notes), bool(book.glossary)):
+        e.add_metadata(None, "meta", value, {"property": prop})
+
+    # -- resources
+    css = epub.EpubItem(uid="css", file_name="css/epub.css", media_type="text/css",
+                        content=(styles / "css" / "epub.css").read_bytes())
+    e.add_item(css)
+    for i, name in enumerate(FONTS):
+        e.add_item(epub.EpubItem(uid=f"font{i}", file_name=f"fonts/{name}", media_type="font/ttf",
+                                 content=(styles / FONT_DIR / name).read_bytes()))
+
+    def doc(uid: str, file_name: str, template: str, title: str, **extra) -> epub.EpubItem:
+        html = env.get_template(template).render(doc_title=title, body_type=extra.pop("body_type", ""),
+                                                 **ctx, **extra)
+        item = epub.EpubItem(uid=uid, file_name=file_name, media_type="application/xhtml+xml",
+                             content=html.encode("utf-8"))
+        e.add_item(item)
+        return item
+
+    title_doc = doc("titlepage", "titlepage.xhtml", "epub/titlepage.xhtml.j2", meta["title"],
+                    body_type="frontmatter")
+
+    glossary_file = "glossary.xhtml"
+    parts_by_index = {}
+    mark_href: dict[str, str] = {}
+    part_docs = []
+    for part in book.parts:
+        file_name = f"part-{part.index}.xhtml"
+        renderer = BookRenderer(book, "epub", glossary_href=glossary_file)
+        part.anchor = f"part-{part.index}"
+        chapters = []
+        for k, chapter in enumerate(part.chapters, 1):
+            chapter.anchor = f"ch-{part.index}-{k}"
+            chapters.append({"title": chapter.title, "anchor": chapter.anchor, "html": renderer.body(chapter.tokens)})
+        notes = sorted((n for n in book.notes.values() if n.part_index == part.index and n.number),
+                       key=lambda n: n.number)
+        notes_html = "\n".join(renderer.note_body(n) for n in notes)
+        for entry in book.glossary:
+            for mark in entry.marks:
+                if mark.part_index == part.index:
+                    mark_href[mark.anchor] = file_name
+        parts_by_index[part.index] = part
+        part_docs.append((part, doc(f"part{part.index}", file_name, "epub/part.xhtml.j2", part.title,
+                                    body_type="bodymatter",
+                                    part={"anchor": part.anchor, "title": part.title}, chapters=chapters,
+                                    notes=notes_html)))
+
+    gloss_doc = None
+    if book.glossary:
+        gloss_doc = doc("glossary", glossary_file, "epub/glossary.xhtml.j2", labels["glossary"],
+                        body_type="backmatter", mark_href=mark_href, parts_by_index=parts_by_index)
+    licence = (styles / FONT_DIR / "OFL.txt").read_text(encoding="utf-8")
+    licence_doc = doc("licence", "licence.xhtml", "epub/licence.xhtml.j2", "SIL Open Font License 1.1",
+                      body_type="backmatter", licence=licence)
+
+    # -- navigation
+    nav = epub.EpubNav(uid="nav", file_name="nav.xhtml", title=labels["contents"])
+    nav.add_link(href="css/epub.css", rel="stylesheet", type="text/css")
+    e.add_item(nav)
+    e.add_item(epub.EpubNcx())
+    toc = [epub.Link("titlepage.xhtml", meta["title"], "toc-title")]
+    toc += [epub.Link(item.file_name, part.title, f"toc-part{part.index}") for part, item in part_docs]
+    if gloss_doc is not None:
+        toc.append(epub.Link(glossary_file, labels["glossary"], "toc-glossary"))
+    e.toc = toc
+    e.guide = [
+        {"href": "titlepage.xhtml", "title": labels["title_page"], "type": "titlepage"},
+        {"href": "nav.xhtml", "title": labels["contents"], "type": "toc"},
+        {"href": part_docs[0][1].file_name, "title": part_docs[0][0].title, "type": "bodymatter"},
+    ]
+    if gloss_doc is not None:
+        e.guide.append({"href": glossary_file, "title": labels["glossary"], "type": "glossary"})
+    e.spine = [title_doc, nav] + [item for _, item in part_docs] + ([gloss_doc] if gloss_doc else [])
+    e.spine.append((licence_doc, "no"))
+
+    when = build_date(book)
+    raw = io.BytesIO()
+    epub.write_epub(raw, e, {"epub3_pages": False, "mtime": when, "landmark_title": labels["landmarks"],
+                             "raise_exceptions": True})
+    target = Path(build) / f"{book.id}.epub"
+    with atomic_path(target) as tmp:
+        tmp.write_bytes(_reproducible(raw.getvalue(), lang, when))
+    return target
+
+
+def _reproducible(data: bytes, lang: str, when: dt.datetime) -> bytes:
+    """Rewrite the archive: mimetype first and stored, fixed times, sorted entries."""
+    src = zipfile.ZipFile(io.BytesIO(data))
+    entries = {info.filename: src.read(info.filename) for info in src.infolist()}
+    opf_name = next(n for n in entries if n.endswith(".opf"))
+    opf = entries[opf_name].decode("utf-8")
+    opf = re.sub(r"<package ", f'<package xml:lang="{lang}" ', opf, count=1)
+    entries[opf_name] = opf.encode("utf-8")
+    stamp = (max(when.year, 1980), when.month, when.day, when.hour, when.minute, when.second)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        info = zipfile.ZipInfo("mimetype", stamp)
+        info.compress_type = zipfile.ZIP_STORED
+        z.writestr(info, b"application/epub+zip")
+        for name in ["META-INF/container.xml"] + sorted(n for n in entries if n not in ("mimetype", "META-INF/container.xml")):
+            info = zipfile.ZipInfo(name, stamp)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            z.writestr(info, entries[name], compresslevel=9)
+    return out.getvalue()

@@ -1,0 +1,54 @@
+"""The print document: one HTML file that WeasyPrint lays out.
+
+`make html` writes exactly this file (build/<id>.html) with its assets in
+build/assets/, so the print CSS can be debugged in a browser.
+"""
+from __future__ import annotations
+
+
+from pathlib import Path
+
+from ..files import write_bytes, write_text
+from ..model import Book
+from .common import common_context, jinja_env
+from .render import BookRenderer
+
+ASSET_DIRS = ("css", "fonts")
+
+
+def render_print_html(book: Book, styles: Path) -> str:
+    renderer = BookRenderer(book, "print")
+    parts = []
+    for part in book.parts:
+        part.anchor = f"part-{part.index}"
+        chapters = []
+        for k, chapter in enumerate(part.chapters, 1):
+            chapter.anchor = f"ch-{part.index}-{k}"
+            chapters.append({"title": chapter.title, "anchor": chapter.anchor,
+                             "html": renderer.body(chapter.tokens)})
+        parts.append({"title": part.title, "anchor": part.anchor, "index": part.index, "chapters": chapters})
+    env = jinja_env(styles)
+    ctx = common_context(book)
+    ctx.update(parts=parts, css="assets/css/print.css")
+    return env.get_template("print.html.j2").render(**ctx)
+
+
+def copy_assets(styles: Path, build: Path) -> Path:
+    """Copy the CSS and fonts the document links to into build/assets/."""
+    assets = build / "assets"
+    for name in ASSET_DIRS:
+        src = styles / name
+        for f in sorted(src.rglob("*")):
+            if f.is_file():
+                write_bytes(assets / name / f.relative_to(src), f.read_bytes())
+    return assets
+
+
+def write_html(book: Book, styles: Path, build: Path) -> Path:
+    copy_assets(styles, build)
+    target = build / f"{book.id}.html"
+    write_text(target, render_print_html(book, styles))
+    return target
+
+
+

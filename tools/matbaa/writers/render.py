@@ -1,0 +1,99 @@
+"""Token -> (X)HTML, shared by the print and the EPUB writers.
+
+One note model, two renderings:
+- print: the call is a link, and the note body follows it as a
+  `<span class="footnote">` that the print CSS floats to the page foot
+  (`float: footnote`), so it lands on the page of its call;
+- epub: the call is an EPUB 3 noteref, and the body is rendered apart as an
+  `<aside epub:type="footnote">` (see ``note_body``), which reading systems
+  show as a pop-up.
+Output is well-formed XHTML in both cases (the EPUB needs it, WeasyPrint
+does not mind).
+"""
+from __future__ import annotations
+
+from html import escape
+
+from markdown_it.renderer import RendererHTML
+
+from ..model import Book, Note
+
+SAFE_ATTRS = {"class", "id", "lang"}
+
+
+class BookRenderer(RendererHTML):
+    def __init__(self, book: Book, mode: str, glossary_href: str = "", note_href: str = ""):
+        super().__init__()
+        from ..markdown import make_parser
+
+        self.options = make_parser().options
+        assert mode in ("print", "epub")
+        self.book = book
+        self.mode = mode
+        self.glossary_href = glossary_href
+        self.note_href = note_href
+        self.rules.update({
+            "footnote_ref": self._footnote_ref,
+            "term_open": self._term_open,
+            "term_close": lambda *a: "</a>",
+            "nobr_open": lambda *a: '<span class="nobr">',
+            "nobr_close": lambda *a: "</span>",
+            "span_open": self._span_open,
+            "span_close": lambda *a: "</span>",
+        })
+
+    # -- inline rules ---------------------------------------------------
+
+    def _span_open(self, tokens, idx, options, env) -> str:
+        attrs = {k: v for k, v in tokens[idx].attrs.items() if k in SAFE_ATTRS}
+        return "<span" + "".join(f' {k}="{escape(str(v))}"' for k, v in attrs.items()) + ">"
+
+    def _term_open(self, tokens, idx, options, env) -> str:
+        mark = tokens[idx].meta["mark"]
+        return (f'<a class="term" id="{mark.anchor}" href="{self.glossary_href}#gl-{mark.entry_id}">')
+
+    def _footnote_ref(self, tokens, idx, options, env) -> str:
+        note: Note | None = tokens[idx].meta.get("note")
+        if note is None:  # reported by the reader
+            return ""
+        n = note.number
+        if self.mode == "epub":
+            return (f'<a class="noteref" epub:type="noteref" role="doc-noteref" id="{note.call_id}" '
+                    f'href="{self.note_href}#fn-{note.id}">{n}</a>')
+        body = self.note_inline(note)
+        return (f'<a class="noteref" id="{note.call_id}" href="#fn-{note.id}">{n}</a>'
+                f'<span class="footnote" id="fn-{note.id}">{body}</span>')
+
+    # -- notes ----------------------------------------------------------
+
+    def note_suffix(self) -> str:
+        by = (self.book.meta.get("notes") or {}).get("by", "author")
+        label = self.book.labels.get("editor_note" if by == "editor" else "author_note") or ""
+        return f' <span class="note-by">– {escape(label)}</span>' if label else ""
+
+    def note_inline(self, note: Note) -> str:
+        """A note body as inline content: each paragraph a block-level span."""
+        out = []
+        paras = [t for t in note.tokens if t.type == "inline"]
+        for i, tok in enumerate(paras):
+            inner = self.renderInline(tok.children or [], self.options, {})
+            back = (f'<a class="note-number" href="#{note.call_id}">{note.number}</a> ' if i == 0 else "")
+            tail = self.note_suffix() if i == len(paras) - 1 else ""
+            out.append(f'<span class="note-p">{back}{inner}{tail}</span>')
+        return "".join(out)
+
+    def note_body(self, note: Note, call_href: str = "") -> str:
+        """A note for the EPUB: an aside with a back-link to its call."""
+        paras = [t for t in note.tokens if t.type == "inline"]
+        out = [f'<aside class="footnote" epub:type="footnote" role="doc-footnote" id="fn-{note.id}">']
+        for i, tok in enumerate(paras):
+            inner = self.renderInline(tok.children or [], self.options, {})
+            back = (f'<a class="note-number" role="doc-backlink" href="{call_href}#{note.call_id}">'
+                    f'{note.number}</a> ' if i == 0 else "")
+            tail = self.note_suffix() if i == len(paras) - 1 else ""
+            out.append(f"<p>{back}{inner}{tail}</p>")
+        out.append("</aside>")
+        return "\n".join(out)
+
+    def body(self, tokens) -> str:
+        return self.render(tokens, self.options, {})
