@@ -19,8 +19,11 @@ DEFAULT_STYLES = Path(__file__).resolve().parent.parent.parent / "styles"
 def load(manuscript: Path, styles: Path = DEFAULT_STYLES, report: Report | None = None) -> tuple[Book, Report]:
     report = report if report is not None else Report()
     book = read_book(Path(manuscript), Path(styles), report)
-    report.raise_if_errors()
-    assert book is not None
+    if book is None:
+        report.raise_if_errors()
+        raise AssertionError("reader returned no book and no error")
+    # The transforms run even after reader errors, so that one run reports
+    # every problem (a missing note and an unknown glossary id together).
     transforms.run(book, report)
     report.raise_if_errors()
     return book, report

@@ -17,4 +17,7 @@ def make_parser() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": False, "xhtmlOut": True, "typographer": False})
     md.use(footnote_plugin)
     md.use(attrs_plugin, spans=True)
+    # markdown-it silently leaves file:/data: links as text; we want every link
+    # as a token so that the reader can refuse it with a located message (D002).
+    md.validateLink = lambda url: True
     return md
