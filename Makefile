@@ -16,15 +16,23 @@ endif
 SOURCES := $(shell find $(MANUSCRIPT) $(STYLES) tools -type f ! -name '*.pyc' ! -path '*/__pycache__/*' 2>/dev/null) pyproject.toml
 MATBAA  := $(VENV)/bin/matbaa
 
-.PHONY: pdf epub html test setup clean distclean java
+.PHONY: pdf epub html print test setup clean distclean java
 .DELETE_ON_ERROR:
 
 pdf:  $(BUILD)/$(BOOK_ID).pdf
 epub: $(BUILD)/$(BOOK_ID).epub
 html: $(BUILD)/$(BOOK_ID).html
+print: $(BUILD)/$(BOOK_ID)-press.pdf
 setup: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+# System libraries beyond the machine image, installed once (Debian, as root):
+# HarfBuzz's subsetter makes WeasyPrint's font subsets independent of Python's
+# hash seed (with fontTools' fallback two builds could differ) and faster.
+$(VENV)/.system:
+	@ldconfig -p | grep -q 'libharfbuzz-subset\.so\.0' || { apt-get update -qq && apt-get install -y -qq libharfbuzz-subset0; }
+	@mkdir -p $(VENV) && touch $@
+
+$(VENV)/.installed: pyproject.toml $(VENV)/.system
 	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check -e .
 	@touch $@
@@ -38,6 +46,9 @@ $(BUILD)/$(BOOK_ID).pdf: $(SOURCES) $(VENV)/.installed
 
 $(BUILD)/$(BOOK_ID).epub: $(SOURCES) $(VENV)/.installed
 	$(MATBAA) build epub -m $(MANUSCRIPT) -o $(BUILD) --styles $(STYLES)
+
+$(BUILD)/$(BOOK_ID)-press.pdf: $(SOURCES) $(VENV)/.installed
+	$(MATBAA) build press -m $(MANUSCRIPT) -o $(BUILD) --styles $(STYLES)
 
 $(BUILD)/$(BOOK_ID).html: $(SOURCES) $(VENV)/.installed
 	$(MATBAA) build html -m $(MANUSCRIPT) -o $(BUILD) --styles $(STYLES)

@@ -50,4 +50,11 @@ def build_epub(manuscript: Path, build: Path, styles: Path = DEFAULT_STYLES) -> 
     return write_epub(book, Path(styles), Path(build)), report
 
 
-BUILDERS = {"html": build_html, "pdf": build_pdf, "epub": build_epub}
+def build_press(manuscript: Path, build: Path, styles: Path = DEFAULT_STYLES) -> tuple[Path, Report]:
+    from .writers.pdf import write_pdf
+
+    book, report = load(manuscript, styles)
+    return write_pdf(book, Path(styles), Path(build), press=True), report
+
+
+BUILDERS = {"html": build_html, "pdf": build_pdf, "epub": build_epub, "press": build_press}

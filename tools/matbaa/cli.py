@@ -1,6 +1,6 @@
 """The `matbaa` command.
 
-    matbaa build pdf|epub|html [-m MANUSCRIPT] [-o BUILD] [--styles STYLES]
+    matbaa build pdf|epub|html|press [-m MANUSCRIPT] [-o BUILD] [--styles STYLES]
     matbaa new DIR
 
 Manuscript problems are printed as `file:line: CODE: severity: message`, all of
@@ -20,7 +20,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="matbaa", description="Build print and EPUB editions of a manuscript.")
     sub = parser.add_subparsers(dest="command", required=True)
     b = sub.add_parser("build", help="build outputs")
-    b.add_argument("formats", nargs="+", choices=["pdf", "epub", "html"])
+    b.add_argument("formats", nargs="+", choices=["pdf", "epub", "html", "press"])
     b.add_argument("-m", "--manuscript", default="manuscript", type=Path)
     b.add_argument("-o", "--build", default="build", type=Path)
     b.add_argument("--styles", type=Path, default=None)

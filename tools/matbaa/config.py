@@ -85,6 +85,11 @@ def line_of(obj: Any, key: Any = None, default: int | None = None) -> int | None
 BCP47 = re.compile(r"^[a-zA-Z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 BOOK_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 ISO_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+LENGTH = re.compile(r"^\d+(\.\d+)?(mm|cm|in|pt|pc|px)$")
+PAGE_SIZE = re.compile(r"^(A[3-6]|B[4-6]|JIS-B[4-6]|letter|legal|\d+(\.\d+)?(mm|cm|in) \d+(\.\d+)?(mm|cm|in))$")
+
+PRINT_DEFAULTS = {"page-size": "A5", "margin-top": "18mm", "margin-bottom": "20mm",
+                  "margin-inner": "20mm", "margin-outer": "16mm", "font-size": "10.5pt"}
 
 
 @dataclass
@@ -139,6 +144,15 @@ SCHEMA: dict[str, Key] = {
     "glossary": Key("map", False, "the bilingual glossary", keys={
         "file": Key("str", True, "glossary file, relative to the manuscript"),
         "languages": Key("list[str]", True, "the two languages, book language first", _two_langs),
+    }),
+    "print": Key("map", False, "the print edition's page", keys={
+        "page-size": Key("str", False, "A5 (default), A4, B5, letter, or 'width height' (148mm 210mm)",
+                         _pattern(PAGE_SIZE, "a page size (A5, A4, B5, letter, or '148mm 210mm')")),
+        "margin-top": Key("str", False, "head margin, a CSS length (18mm)", _pattern(LENGTH, "a length (18mm)")),
+        "margin-bottom": Key("str", False, "foot margin (20mm)", _pattern(LENGTH, "a length (20mm)")),
+        "margin-inner": Key("str", False, "inner (gutter) margin (20mm)", _pattern(LENGTH, "a length (20mm)")),
+        "margin-outer": Key("str", False, "outer margin (16mm)", _pattern(LENGTH, "a length (16mm)")),
+        "font-size": Key("str", False, "body type size (10.5pt)", _pattern(LENGTH, "a length (10.5pt)")),
     }),
     "contents": Key("contents", True, "ordered parts: list of {part: title, chapters: [files]}"),
 }

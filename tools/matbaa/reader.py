@@ -63,8 +63,11 @@ def read_glossary(path: Path, languages: list[str], report: Report) -> list[Glos
     text = read_text(path, report)
     if text is None:
         return []
+    errors_before = len(report.errors)
     data = config.load_yaml(text, path, report, "G001")
     if data is None:
+        if len(report.errors) == errors_before:
+            report.add("G001", path, 1, "the glossary file is empty; write its entries ('- id: …').")
         return []
     if not isinstance(data, list):
         report.add("G001", path, 1, "the glossary must be a YAML list of entries ('- id: …').")
@@ -243,8 +246,11 @@ def read_book(root: Path, styles: Path, report: Report) -> Book | None:
     text = read_text(meta_path, report)
     if text is None:
         return None
+    errors_before = len(report.errors)
     data = config.load_yaml(text, meta_path, report, "M002")
     if data is None:
+        if len(report.errors) == errors_before:
+            report.add("M004", meta_path, 1, "book.yaml is empty; write the book's metadata (see docs/manuscript.md).")
         return None
     meta = config.validate(data, meta_path, report)
     if meta is None or report.errors:

@@ -1,6 +1,8 @@
 """What both writers need: the Jinja environment and the book's data for templates."""
 from __future__ import annotations
 
+import datetime as dt
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,9 +42,20 @@ def glossary_view(book: Book) -> GlossaryView | None:
     return GlossaryView(langs, entries, reverse)
 
 
+def build_date(book: Book) -> dt.datetime:
+    """The one date every output carries: SOURCE_DATE_EPOCH if set, else the
+    book's `date` (never the clock), so that rebuilds give the same bytes."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "")
+    if epoch.isdigit():
+        return dt.datetime.fromtimestamp(int(epoch), tz=dt.timezone.utc).replace(tzinfo=None)
+    y, m, d = (book.meta["date"].split("-") + ["01", "01"])[:3]
+    return dt.datetime(int(y), int(m), int(d))
+
+
 def common_context(book: Book) -> dict:
     meta = book.meta
     return {
+        "build_date": build_date(book).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "meta": meta,
         "labels": book.labels,
         "lang": book.lang,

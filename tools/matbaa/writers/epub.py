@@ -10,27 +10,17 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import os
 import re
 import zipfile
 from pathlib import Path
 
 from ..files import atomic_path
 from ..model import Book
-from .common import common_context, jinja_env
+from .common import build_date, common_context, jinja_env
 from .render import BookRenderer
 
 FONT_DIR = "fonts/vollkorn"
 FONTS = ["Vollkorn-Regular.ttf", "Vollkorn-Italic.ttf", "Vollkorn-Bold.ttf", "Vollkorn-BoldItalic.ttf"]
-
-
-def build_date(book: Book) -> dt.datetime:
-    """The one date every output carries: SOURCE_DATE_EPOCH, else the book's date."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    if epoch and epoch.isdigit():
-        return dt.datetime.fromtimestamp(int(epoch), tz=dt.timezone.utc).replace(tzinfo=None)
-    y, m, d = (book.meta["date"].split("-") + ["01", "01"])[:3]
-    return dt.datetime(int(y), int(m), int(d))
 
 
 def _accessibility(book: Book, has_notes: bool, has_glossary: bool) -> list[tuple[str, str]]:

@@ -29,7 +29,10 @@ def render_print_html(book: Book, styles: Path) -> str:
         parts.append({"title": part.title, "anchor": part.anchor, "index": part.index, "chapters": chapters})
     env = jinja_env(styles)
     ctx = common_context(book)
-    ctx.update(parts=parts, css="assets/css/print.css")
+    from ..config import PRINT_DEFAULTS
+
+    page = dict(PRINT_DEFAULTS, **(book.meta.get("print") or {}))
+    ctx.update(parts=parts, css="assets/css/print.css", page=page)
     return env.get_template("print.html.j2").render(**ctx)
 
 
