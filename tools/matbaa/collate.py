@@ -40,16 +40,19 @@ def _inline_text(tok) -> str:
     return "".join(out)
 
 
-def edition_words(book: Book) -> list[tuple[str, Location]]:
-    """The edition's running text in reading order: title block, then every chapter (no notes)."""
+def head_words(book: Book) -> list[str]:
+    """The words of the title block (title, subtitle, authors and affiliations)."""
     meta = book.meta
-    out: list[tuple[str, Location]] = []
     head = [meta["title"], meta.get("subtitle") or ""]
     for person in meta.get("author") or []:
         head += [person["name"], person.get("affiliation") or ""]
+    return [w for text in head for w in words(text)]
+
+
+def edition_words(book: Book) -> list[tuple[str, Location]]:
+    """The edition's running text in reading order: title block, then every chapter (no notes)."""
     loc = Location(book.root / "book.yaml", None)
-    for text in head:
-        out += [(w, loc) for w in words(text)]
+    out: list[tuple[str, Location]] = [(w, loc) for w in head_words(book)]
     for chapter in book.chapters:
         for tok in chapter.tokens:
             if tok.type == "inline":

@@ -41,6 +41,31 @@ def _accessibility(book: Book, has_page_list: bool) -> list[tuple[str, str]]:
 def write_epub(book: Book, styles: Path, build: Path) -> Path:
     from ebooklib import epub
 
+    from .. import pagemap
+
+    # Page-list: where each page of our own PDF begins (pagemap.py).
+    pmap = pagemap.compute(book, styles, build)
+    anchors = pmap["anchors"]
+    body_pages = dict(pmap["pages"])
+    part_pages = {}                       # a part's opening page: marker before its title
+    for part in book.parts:
+        page = anchors.get(f"part-{part.index}")
+        if page is not None:
+            part_pages[part.index] = page
+            body_pages.pop(page, None)
+    pagemap.mark_pages(book, body_pages)
+    front_pages = [(anchors[a], a) for a in ("half-title", "title-page", "imprint") if a in anchors]
+    gloss_pages = {}                      # first glossary entry (or the section) on each page
+    if "glossary" in anchors:
+        gloss_pages[anchors["glossary"]] = "glossary"
+        for entry in book.glossary:
+            page = anchors.get(f"gl-{entry.id}")
+            if page is not None:
+                gloss_pages.setdefault(page, f"gl-{entry.id}")
+        if "glossary-reverse" in anchors:
+            gloss_pages.setdefault(anchors["glossary-reverse"], "glossary-reverse")
+    placed: list[tuple[int, str]] = []    # (page, file) in reading order, for the nav's page-list
+
     env = jinja_env(styles)
     ctx = common_context(book)
     lang = book.lang
@@ -71,8 +96,10 @@ def write_epub(book: Book, styles: Path, build: Path) -> Path:
     if meta.get("series"):
         e.add_metadata(None, "meta", meta["series"], {"property": "belongs-to-collection", "id": "series"})
         e.add_metadata(None, "meta", "series", {"refines": "#series", "property": "collection-type"})
-    for prop, value in _accessibility(book, has_page_list=False):
+    for prop, value in _accessibility(book, has_page_list=bool(pmap["pages"])):
         e.add_metadata(None, "meta", value, {"property": prop})
+    if pmap["pages"]:
+        e.add_metadata(None, "meta", print_identifier(book), {"property": "pageBreakSource"})
 
     # -- resources
     css = epub.EpubItem(uid="css", file_name="css/epub.css", media_type="text/css",
@@ -91,7 +118,8 @@ def write_epub(book: Book, styles: Path, build: Path) -> Path:
         return item
 
     title_doc = doc("titlepage", "titlepage.xhtml", "epub/titlepage.xhtml.j2", meta["title"],
-                    body_type="frontmatter")
+                    body_type="frontmatter", front_pages=dict((a, p) for p, a in front_pages))
+    placed += [(p, "titlepage.xhtml") for p, _ in sorted(front_pages)]
 
     glossary_file = "glossary.xhtml"
     parts_by_index = {}
@@ -113,15 +141,22 @@ def write_epub(book: Book, styles: Path, build: Path) -> Path:
                 if mark.part_index == part.index:
                     mark_href[mark.anchor] = file_name
         parts_by_index[part.index] = part
+        opening = part_pages.get(part.index)
         part_docs.append((part, doc(f"part{part.index}", file_name, "epub/part.xhtml.j2", part.title,
                                     body_type="bodymatter",
-                                    part={"anchor": part.anchor, "title": part.title}, chapters=chapters,
-                                    notes=notes_html)))
+                                    part={"anchor": part.anchor, "title": part.title, "page": opening},
+                                    chapters=chapters, notes=notes_html)))
+        here = [opening] if opening else []
+        here += [t.meta["page"] for c in part.chapters for tok in c.tokens if tok.type == "inline"
+                 for t in tok.children or [] if t.type == "pagebreak"]
+        placed += [(p, file_name) for p in here]
 
     gloss_doc = None
     if book.glossary:
         gloss_doc = doc("glossary", glossary_file, "epub/glossary.xhtml.j2", labels["glossary"],
-                        body_type="backmatter", mark_href=mark_href, parts_by_index=parts_by_index)
+                        body_type="backmatter", mark_href=mark_href, parts_by_index=parts_by_index,
+                        page_at={a: p for p, a in gloss_pages.items()})
+        placed += [(p, glossary_file) for p in sorted(gloss_pages)]
     licence = (styles / FONT_DIR / "OFL.txt").read_text(encoding="utf-8")
     licence_doc = doc("licence", "licence.xhtml", "epub/licence.xhtml.j2", "SIL Open Font License 1.1",
                       body_type="backmatter", licence=licence)
@@ -148,22 +183,43 @@ def write_epub(book: Book, styles: Path, build: Path) -> Path:
 
     when = build_date(book)
     raw = io.BytesIO()
+    # ebooklib's own page-list lists every element with epub:type and id (noterefs
+    # too): off; ours is added to the nav when the archive is rewritten.
     epub.write_epub(raw, e, {"epub3_pages": False, "mtime": when, "landmark_title": labels["landmarks"],
                              "raise_exceptions": True})
+    page_list = _page_list_nav(placed, labels)
     target = Path(build) / f"{book.id}.epub"
     with atomic_path(target) as tmp:
-        tmp.write_bytes(_reproducible(raw.getvalue(), lang, when))
+        tmp.write_bytes(_reproducible(raw.getvalue(), lang, when, page_list))
     return target
 
 
-def _reproducible(data: bytes, lang: str, when: dt.datetime) -> bytes:
-    """Rewrite the archive: mimetype first and stored, fixed times, sorted entries."""
+def print_identifier(book: Book) -> str:
+    """What the page-list's page numbers refer to: our own print edition."""
+    return (book.meta.get("print") or {}).get("identifier") or f"{book.meta['identifier']}#print-{book.meta['date']}"
+
+
+def _page_list_nav(placed: list[tuple[int, str]], labels: dict) -> str:
+    if not placed:
+        return ""
+    items = "\n".join(f'      <li><a href="{f}#page-{p}">{p}</a></li>' for p, f in placed)
+    return (f'  <nav epub:type="page-list" role="doc-pagelist" id="page-list" aria-label="{labels["pages_list"]}" '
+            f'hidden="hidden">\n    <h2>{labels["pages_list"]}</h2>\n    <ol>\n{items}\n    </ol>\n  </nav>\n')
+
+
+def _reproducible(data: bytes, lang: str, when: dt.datetime, page_list: str = "") -> bytes:
+    """Rewrite the archive: mimetype first and stored, fixed times, sorted entries;
+    the package language (ebooklib writes none) and our page-list in the nav."""
     src = zipfile.ZipFile(io.BytesIO(data))
     entries = {info.filename: src.read(info.filename) for info in src.infolist()}
     opf_name = next(n for n in entries if n.endswith(".opf"))
     opf = entries[opf_name].decode("utf-8")
     opf = re.sub(r"<package ", f'<package xml:lang="{lang}" ', opf, count=1)
     entries[opf_name] = opf.encode("utf-8")
+    nav_name = next(n for n in entries if n.endswith("nav.xhtml"))
+    if page_list:
+        nav = entries[nav_name].decode("utf-8")
+        entries[nav_name] = nav.replace("</body>", page_list + "</body>", 1).encode("utf-8")
     stamp = (max(when.year, 1980), when.month, when.day, when.hour, when.minute, when.second)
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as z:

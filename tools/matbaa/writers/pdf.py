@@ -40,20 +40,76 @@ class BookFetcher(URLFetcher):
         return super().fetch(url, headers)
 
 
-def write_pdf(book: Book, styles: Path, build: Path, press: bool = False) -> Path:
-    """The reading PDF (tagged, with PDF/UA-1 markers), or with press=True the
-    press PDF: the same layout with bleed and crop marks (styles/css/press.css)."""
+def layout(book: Book, styles: Path, build: Path, html: str, press: bool = False):
+    """Lay out the print document (WeasyPrint's Document, pages not yet written)."""
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
     logging.getLogger("fontTools").setLevel(logging.ERROR)
     assets = copy_assets(styles, build)
-    html = render_print_html(book, styles)
-    # The same document that `make html` writes, so the two never diverge.
-    write_text(build / f"{book.id}.html", html)
     fetcher = BookFetcher([assets, book.root])
     extra = [CSS(filename=str(assets / "css" / "press.css"), url_fetcher=fetcher)] if press else []
+    return HTML(string=html, base_url=str(build.resolve()) + "/", url_fetcher=fetcher).render(
+        stylesheets=extra, pdf_variant=None if press else "pdf/ua-1")
+
+
+MAX_NOTE_ROUNDS = 12
+
+
+def misplaced_notes(book: Book, data: dict) -> list:
+    """Notes whose body is not on the page of their call (or is nowhere)."""
+    anchors = data["anchors"]
+    bad = []
+    for note in sorted(book.notes.values(), key=lambda n: n.number):
+        call = anchors.get(note.call_id)
+        if call is not None and anchors.get(f"fn-{note.id}") != call:
+            bad.append((note, call, anchors.get(f"fn-{note.id}")))
+    return bad
+
+
+def layout_book(book: Book, styles: Path, build: Path, press: bool = False):
+    """Lay the book out, keeping every note on the page of its call.
+
+    WeasyPrint sometimes leaves a call on one page and its note on the next, or
+    drops a note when several compete for one page foot (Kozea/WeasyPrint#2502).
+    When that happens the line holding the first misplaced call is moved to the
+    next page, as a typesetter would: the paragraph is split before that line's
+    first word (the first half keeps its justified last line), and the book is
+    laid out again.  Returns (html, document, page map)."""
+    from ..pagemap import _forced_break, insert_at_words, read_pages
+
+    forced: list[int] = []
+    for _ in range(MAX_NOTE_ROUNDS):
+        html = render_print_html(book, styles)
+        document = layout(book, styles, build, html, press)
+        data = read_pages(document)
+        bad = misplaced_notes(book, data)
+        if not bad:
+            break
+        note = bad[0][0]
+        line = next((i for i, ids in enumerate(data["line_ids"]) if note.call_id in ids), None)
+        k = data["line_words"][line] if line is not None else None
+        if k is None or k in forced:
+            break   # moving the line did not help: left for the proof report
+        forced.append(k)
+        insert_at_words(book, {k: _forced_break}, top_level=True)
+    data["forced"] = sorted(forced)
+    data["misplaced"] = [[n.id, call, page] for n, call, page in misplaced_notes(book, data)]
+    for note_id, call, page in data["misplaced"]:
+        log.warning("note %s: its call is on page %s but the note is on page %s", note_id, call, page)
+    return html, document, data
+
+
+def write_pdf(book: Book, styles: Path, build: Path, press: bool = False) -> Path:
+    """The reading PDF (tagged, with PDF/UA-1 markers), or with press=True the
+    press PDF: the same layout with bleed and crop marks (styles/css/press.css).
+    The reading build also saves the page map (pagemap.py) for the EPUB's page-list."""
+    from .. import pagemap
+
+    html, document, data = layout_book(book, styles, build, press)
+    # The same document that `make html` writes, so the two never diverge.
+    write_text(build / f"{book.id}.html", html)
     variant = None if press else "pdf/ua-1"
-    document = HTML(string=html, base_url=str(build.resolve()) + "/", url_fetcher=fetcher).render(
-        stylesheets=extra, pdf_variant=variant)
+    if not press:
+        pagemap.save(build / f"{book.id}.pages.json", html, data)
     target = build / (f"{book.id}-press.pdf" if press else f"{book.id}.pdf")
     with atomic_path(target) as tmp:
         document.write_pdf(str(tmp), pdf_variant=variant)

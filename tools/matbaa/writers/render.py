@@ -40,6 +40,9 @@ class BookRenderer(RendererHTML):
             "nobr_close": lambda *a: "</span>",
             "span_open": self._span_open,
             "span_close": lambda *a: "</span>",
+            "pagebreak": self._pagebreak,
+            "forced_break": self._forced_break,
+            "paragraph_open": self._paragraph_open,
         })
 
     # -- inline rules ---------------------------------------------------
@@ -47,6 +50,20 @@ class BookRenderer(RendererHTML):
     def _span_open(self, tokens, idx, options, env) -> str:
         attrs = {k: v for k, v in tokens[idx].attrs.items() if k in SAFE_ATTRS}
         return "<span" + "".join(f' {k}="{escape(str(v))}"' for k, v in attrs.items()) + ">"
+
+    def _forced_break(self, tokens, idx, options, env) -> str:
+        # print only: the rest of the paragraph starts on the next page (writers.pdf)
+        return '</p>\n<p class="continued">' if self.mode == "print" else ""
+
+    def _paragraph_open(self, tokens, idx, options, env) -> str:
+        inline = tokens[idx + 1] if idx + 1 < len(tokens) else None
+        split = self.mode == "print" and inline is not None and any(
+            c.type == "forced_break" for c in inline.children or [])
+        return '<p class="split">' if split else "<p>"
+
+    def _pagebreak(self, tokens, idx, options, env) -> str:
+        n = tokens[idx].meta["page"]
+        return f'<span class="pagebreak" epub:type="pagebreak" role="doc-pagebreak" id="page-{n}" aria-label="{n}"></span>'
 
     def _term_open(self, tokens, idx, options, env) -> str:
         mark = tokens[idx].meta["mark"]

@@ -1,0 +1,296 @@
+"""Azerbaijani hyphenation for WeasyPrint (pyphen) and for soft hyphens in the EPUB.
+
+No Azerbaijani hyphenation patterns exist in pyphen, LibreOffice, Debian, TeX
+or Typst, so WeasyPrint does not hyphenate ``lang="az"`` text by itself.  This
+module supplies them:
+
+* ``styles/hyphenation/hyph_az.dic``: Liang patterns (libhyphen/pyphen format)
+  generated from the syllable rules by ``python -m matbaa.hyphenation_patterns``
+  (see ``styles/hyphenation/README.md`` for the rules and the decisions);
+* ``styles/hyphenation/exceptions-az.txt``: words the rules get wrong;
+* ``register()``: makes pyphen, hence WeasyPrint, use them for ``az``,
+  ``az-Latn``, ``az_AZ`` (and any other ``az-*`` tag, by pyphen's fallback);
+* ``hyphenate()`` / ``soft_hyphenate()``: the same breaks for other uses
+  (U+00AD in the EPUB, whose reading systems have no Azerbaijani patterns);
+* ``syllabify()`` / ``legal_breaks()``: an independent implementation of the
+  rules, written directly in Python, against which the patterns are checked
+  (tests/test_hyphenation.py) and with which a proof can check a line end.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Iterable
+
+import pyphen
+
+STYLES = Path(__file__).resolve().parent.parent.parent / "styles"  # like build.DEFAULT_STYLES
+PATTERNS = "hyphenation/hyph_az.dic"
+EXCEPTIONS = "hyphenation/exceptions-az.txt"
+LANG_KEYS = ("az", "az_AZ", "az_Latn")  # pyphen falls back from az-Latn-AZ etc. to these
+
+# ----------------------------------------------------------------- letters
+
+ALPHABET = "a b c ç d e ə f g ğ h x ı i j k q l m n o ö p r s ş t u ü v y z".split()
+VOWELS = frozenset("aeəıioöuü")
+CONSONANTS = frozenset(ALPHABET) - VOWELS
+# Loan onsets of two consonants (eks-press, trans-krip-si-ya): an obstruent
+# followed by a liquid, after an s that closes the previous syllable.
+OBSTRUENTS = frozenset("bdfgkpqtv")
+LIQUIDS = frozenset("lr")
+# Characters inside a word that split it into separately hyphenated runs;
+# no break is allowed at them or one letter away from them.
+APOSTROPHES = "'’ʼ"
+HYPHENS = "-‐‑"
+SEPARATORS = frozenset(APOSTROPHES + HYPHENS)
+MIN_RUN_EDGE = 2  # never leave or carry a single letter (ü-rək, mət-bə-ə are wrong)
+
+
+def turkic_lower(text: str) -> str:
+    """Azerbaijani lower case: I -> ı and İ -> i, then str.lower().
+
+    Keeps the length of the text (``'İ'.lower()`` alone is two code points).
+    """
+    return text.replace("I", "ı").replace("İ", "i").lower()
+
+
+# ------------------------------------------------- the reference syllabifier
+
+
+def _syllable_starts(run: str) -> list[int]:
+    """Where the syllables of one lower-case run of Azerbaijani letters begin.
+
+    Written from the rules, independently of the patterns:
+    one vowel per syllable; two adjacent vowels are split (fə-a-liy-yət); of the
+    consonants between two vowels only the last begins the next syllable
+    (a-ta, al-ma, dost-luq, konq-res-men), except the two onsets of loanwords
+    the Azerbaijani school grammar lists: ``ty`` after a consonant
+    (sen-tyabr, ok-tyabr, ak-tyor) and obstruent + r/l after ``s`` and another
+    consonant (eks-press, trans-krip-si-ya, Avs-tra-li-ya).  Word-initial and
+    word-final clusters are never split (struk-tur, te-atr, spektr).
+    """
+    vowels = [i for i, ch in enumerate(run) if ch in VOWELS]
+    starts = []
+    for left, right in zip(vowels, vowels[1:]):
+        cluster = run[left + 1:right]
+        m = len(cluster)
+        if m == 0:
+            start = right
+        elif m >= 3 and cluster.endswith("ty"):
+            start = right - 2
+        elif (m >= 4 and cluster[-3] == "s" and cluster[-2] in OBSTRUENTS
+              and cluster[-1] in LIQUIDS):
+            start = right - 2
+        else:
+            start = right - 1
+        starts.append(start)
+    return starts
+
+
+def _runs(word: str) -> list[tuple[int, str]] | None:
+    """Split a lower-case word at apostrophes and hyphens into (offset, run).
+
+    None when the word holds anything else than Azerbaijani letters and those
+    separators (digits, foreign letters, combining marks): such words are not
+    hyphenated at all.
+    """
+    runs, start = [], 0
+    for i, ch in enumerate(word + "-"):
+        if ch in SEPARATORS or i == len(word):
+            if i > start:
+                runs.append((start, word[start:i]))
+            start = i + 1
+        elif ch not in CONSONANTS and ch not in VOWELS:
+            return None
+    return runs
+
+
+def syllabify(word: str) -> list[str]:
+    """The syllables of a word by the rules (no limits): 'fəaliyyət' -> fə a liy yət.
+
+    Separators (hyphen, apostrophe) end a syllable and are kept with it.
+    """
+    runs = _runs(turkic_lower(word))
+    if runs is None:
+        return [word]
+    cuts = sorted({off + s for off, run in runs for s in _syllable_starts(run)}
+                  | {off for off, _ in runs[1:]})
+    bounds = [0, *cuts, len(word)]
+    return [word[a:b] for a, b in zip(bounds, bounds[1:]) if a < b]
+
+
+def legal_breaks(word: str, left: int = MIN_RUN_EDGE, right: int = MIN_RUN_EDGE) -> set[int]:
+    """Positions where the rules allow a line break (a hyphen) in ``word``.
+
+    A position p means ``word[:p] + '-' / word[p:]``.  The rules: a syllable
+    boundary (see ``_syllable_starts``) inside a run of letters, with at
+    least ``left``/``right`` letters between it and the ends of the run (the
+    word's ends, a hyphen or an apostrophe).  Words with digits or with
+    letters outside the Azerbaijani alphabet have none.  Exceptions are not
+    applied: this is the rule, for checking that a break is legal.
+    """
+    runs = _runs(turkic_lower(word))
+    if runs is None:
+        return set()
+    return {off + s for off, run in runs for s in _syllable_starts(run)
+            if s >= left and len(run) - s >= right}
+
+
+# ---------------------------------------------------------------- exceptions
+
+
+def parse_exception(entry: str) -> tuple[str, tuple[int, ...]]:
+    """'proq-ram' -> ('proqram', (4,)); 'YUNESKO' -> ('yunesko', ()): never break."""
+    entry = entry.strip()
+    key = turkic_lower(entry.replace("-", ""))
+    if not key or any(ch not in CONSONANTS and ch not in VOWELS for ch in key) or \
+            entry.startswith("-") or entry.endswith("-") or "--" in entry:
+        raise ValueError(f"not an Azerbaijani hyphenation exception: {entry!r}")
+    positions, n = [], 0
+    for ch in entry:
+        if ch == "-":
+            positions.append(n)
+        else:
+            n += 1
+    return key, tuple(positions)
+
+
+def read_exceptions(path: Path) -> list[str]:
+    """One entry a line; '#' starts a comment."""
+    entries = []
+    for line in Path(path).read_text(encoding="utf-8").splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            entries.append(line)
+    return entries
+
+
+# --------------------------------------------------- pyphen / WeasyPrint hook
+
+
+class AzerbaijaniHyphDict(pyphen.HyphDict):
+    """pyphen's pattern dictionary, with Azerbaijani casing and our exceptions.
+
+    Why: ``pyphen.HyphDict.positions`` lower-cases with ``str.lower()``, and
+    ``'İ'.lower()`` is two code points (i + U+0307), so every position after
+    an İ came out one letter late ("İsv-eçrədə"), and ``'I'.lower()`` is i,
+    not ı.  Mapping İ -> i and I -> ı first keeps the length, so the positions
+    fit the word WeasyPrint passes.  The word is also split at apostrophes and
+    hyphens (as Pango does for WeasyPrint), and words with digits or foreign
+    letters get no break (the patterns cannot see digits).
+    """
+
+    def __init__(self, path: Path, exceptions: dict[str, tuple[int, ...]] | None = None):
+        super().__init__(Path(path))
+        self.exceptions = dict(exceptions or {})
+
+    def positions(self, word):
+        runs = _runs(turkic_lower(word))
+        if runs is None:
+            return []
+        points = []
+        for off, run in runs:
+            if run in self.exceptions:
+                found = [pyphen.DataInt(p) for p in self.exceptions[run]]
+            else:
+                found = super().positions(run)
+            points += [pyphen.DataInt(off + p, reference=p) for p in found
+                       if MIN_RUN_EDGE <= p <= len(run) - MIN_RUN_EDGE]
+        return points
+
+
+_state: dict = {}
+
+
+def register(extra_exceptions: Iterable[str] = (), styles: Path | None = None) -> None:
+    """Make pyphen, hence WeasyPrint, hyphenate ``az`` with our patterns.
+
+    The exceptions are the built-in list (styles/hyphenation/exceptions-az.txt)
+    plus ``extra_exceptions`` ("proq-ram": breaks where the hyphens are;
+    "YUNESKO": never break); a call replaces the extra exceptions of the
+    previous one.  Calling it again with the same arguments does nothing.
+
+    Hook: WeasyPrint (text/line_break.py) asks ``pyphen.language_fallback(lang)``
+    and builds ``pyphen.Pyphen(lang=...)``, which reads ``pyphen.LANGUAGES`` and
+    takes the parsed dictionary from ``pyphen.hdcache`` when it is there.  We add
+    our .dic to LANGUAGES and put an AzerbaijaniHyphDict in hdcache under its
+    path, so WeasyPrint gets the casing fix without being patched.
+    """
+    styles = Path(styles) if styles else STYLES
+    extra = tuple(extra_exceptions)
+    key = (str(styles), extra)
+    path = styles / PATTERNS
+    hd = _state.get("hd")
+    if _state.get("key") == key and hd is not None and pyphen.hdcache.get(path) is hd \
+            and all(pyphen.LANGUAGES.get(k) == path for k in LANG_KEYS):
+        return
+    exceptions = dict(parse_exception(e) for e in read_exceptions(styles / EXCEPTIONS))
+    exceptions.update(parse_exception(e) for e in extra)
+    if hd is None or hd.path != path:
+        hd = AzerbaijaniHyphDict(path, exceptions)
+        hd.path = path
+    else:
+        hd.exceptions = exceptions
+        hd.cache.clear()
+    for k in LANG_KEYS:
+        pyphen.LANGUAGES[k] = path
+        pyphen.LANGUAGES_LOWERCASE[k.lower()] = k
+    pyphen.hdcache[path] = hd
+    _state.update(key=key, hd=hd)
+
+
+def _ensure_registered() -> None:
+    if "hd" not in _state:
+        register()
+
+
+def hyphenate(word: str, lang: str = "az", left: int = 2, right: int = 2) -> list[int]:
+    """Break positions in ``word``: those WeasyPrint uses (hyphenate-limit-chars 5 2 2).
+
+    A word with hyphens or apostrophes is hyphenated run by run, as Pango
+    hands the runs to WeasyPrint; breaks keep two letters from either side
+    of them.  Other languages use pyphen's own dictionaries ([] if none).
+    """
+    _ensure_registered()
+    name = pyphen.language_fallback(lang)
+    if name is None:
+        return []
+    return [int(p) for p in pyphen.Pyphen(lang=name, left=left, right=right).positions(word)]
+
+
+SOFT_HYPHEN = "\u00ad"
+_TOKEN = re.compile(r"\S+")
+_RUN = re.compile(r"[^\W\d_]+")
+_UPPER_RUN = re.compile(r"[^\W\d_]{2,}")
+_IDENTIFIER = re.compile(
+    r"://|^www\.|@|[/\\_=<>{}\[\]|~^*`$#&+]|[^\W\d_]{2,}\.[^\W\d_]|[^\W\d_]:[^\W\d_]")
+_CAMEL = re.compile(r"[^\W\d_](?<![A-ZƏÇĞİIÖŞÜ])[A-ZƏÇĞİÖŞÜ]")
+
+
+def soft_hyphenate(text: str, lang: str = "az", min_length: int = 6) -> str:
+    """Insert U+00AD at the allowed breaks of the words of ``text`` (plain text).
+
+    Untouched: words shorter than ``min_length`` letters, tokens with a digit
+    (1991-ci), tokens with an all-capitals acronym (DTK, SSRİ-nin, AMƏC), URLs
+    and identifiers (www..., a/b, snake_case, example.com, camelCase), and
+    tokens already holding a soft hyphen.  In hyphenated compounds
+    (ictimai-siyasi) each part is a word, and breaks keep two letters from
+    the hyphen.
+    """
+    def token(match: re.Match) -> str:
+        tok = match.group()
+        if (SOFT_HYPHEN in tok or any(ch.isdigit() for ch in tok) or _IDENTIFIER.search(tok)
+                or _CAMEL.search(tok)
+                or any(r.isupper() for r in _UPPER_RUN.findall(tok))):
+            return tok
+        out, last = [], 0
+        for run in _RUN.finditer(tok):
+            word = run.group()
+            if len(word) < min_length:
+                continue
+            for p in hyphenate(word, lang):
+                out += [tok[last:run.start() + p], SOFT_HYPHEN]
+                last = run.start() + p
+        return "".join(out) + tok[last:]
+
+    return _TOKEN.sub(token, text)
