@@ -142,3 +142,53 @@ def test_reproducible(built, tmp_path):
 
     again, _ = build_epub(MANUSCRIPT, tmp_path, STYLES)
     assert again.read_bytes() == built.epub.read_bytes()
+
+
+def test_page_list_follows_the_pdf(docs, built):
+    """Each page-break marker stands where that page of our PDF begins."""
+    import pdfplumber
+
+    from matbaa.collate import WORD
+
+    nav = next(d for n, d in docs.items() if n.endswith("nav.xhtml"))
+    page_list = nav.xpath("//x:nav[@epub:type='page-list']", namespaces=NS)[0]
+    assert page_list.get("role") == "doc-pagelist"
+    links = page_list.xpath(".//x:a", namespaces=NS)
+    numbers = [int(a.text) for a in links]
+    assert numbers == sorted(numbers) and len(numbers) == len(set(numbers))
+    # every target exists, and the targets come in reading order
+    spine_order = {name: i for i, name in enumerate(docs)}
+    order = []
+    for a in links:
+        target, frag = a.get("href").split("#")
+        name = "EPUB/" + target
+        el = docs[name].xpath(f"//*[@id='{frag}']")[0]
+        assert el.get(EPUB_TYPE) == "pagebreak" and el.get("role") == "doc-pagebreak"
+        assert el.get("aria-label") == a.text
+        order.append((spine_order[name], list(docs[name].iter()).index(el)))
+    assert order == sorted(order)
+    # the word after each marker in the running text is the first word of that PDF page
+    with pdfplumber.open(built.pdf) as pdf:
+        checked = 0
+        for a in links:
+            target, frag = a.get("href").split("#")
+            if not target.startswith("part-"):
+                continue
+            el = docs["EPUB/" + target].xpath(f"//*[@id='{frag}']")[0]
+            page = pdf.pages[int(a.text) - 1]
+            nxt = el.getnext()
+            if nxt is not None and nxt.tag.endswith("h1"):   # a part opens the page
+                assert page.extract_text().lstrip().startswith(nxt.text)
+                continue
+            following = " ".join(el.xpath("following::text()")[:5])
+            epub_word = WORD.search(following).group(0)
+            body = [ln for ln in page.extract_text_lines() if 10 < ln["chars"][0]["size"] < 11]
+            first_line = body[0]["text"]
+            prev = pdf.pages[int(a.text) - 2].extract_text_lines()
+            prev_body = [ln for ln in prev if 10 < ln["chars"][0]["size"] < 11]
+            words = WORD.findall(first_line)
+            if prev_body and prev_body[-1]["text"].rstrip().endswith(("\u2010", "-")):
+                words = words[1:]  # the page starts with the end of a word
+            assert words[0] == epub_word, f"page {a.text}: PDF {words[:3]} EPUB {epub_word}"
+            checked += 1
+    assert checked >= 10
