@@ -2,21 +2,28 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import jinja2
+from markupsafe import Markup, escape
 
 from .. import __version__
 from ..language import sort_key
 from ..model import Book
 
 
+def f_sep(text: str) -> Markup:
+    """For italic template text: keep f and a following ı apart (see transforms.typography)."""
+    return Markup(re.sub("f(ı)", r'f<span class="f-sep">\1</span>', str(escape(text))))
+
+
 def jinja_env(styles: Path) -> jinja2.Environment:
     # autoescape for every template (select_autoescape() misses .xhtml/.j2 names),
     # and an undefined variable is an error, not an empty string.
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(styles / "templates")),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
@@ -24,6 +31,8 @@ def jinja_env(styles: Path) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    env.filters["f_sep"] = f_sep
+    return env
 
 
 @dataclass

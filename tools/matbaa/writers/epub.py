@@ -32,7 +32,10 @@ def _accessibility(book: Book, has_page_list: bool) -> list[tuple[str, str]]:
                "document, footnotes linked to and from their calls"
                + (", a glossary linked from the marked terms" if book.glossary else "")
                + (", and the page numbers of the print edition" if has_page_list else "") + ".")
-    out = [("schema:accessMode", "textual"), ("schema:accessModeSufficient", "textual")]
+    # the cover is the only image; its text is in the alt text and the title page
+    out = [("schema:accessMode", "textual"), ("schema:accessMode", "visual"),
+           ("schema:accessModeSufficient", "textual")]
+    features.append("alternativeText")
     out += [("schema:accessibilityFeature", f) for f in features]
     out += [("schema:accessibilityHazard", "none"), ("schema:accessibilitySummary", summary)]
     return out
@@ -109,6 +112,14 @@ def write_epub(book: Book, styles: Path, build: Path) -> Path:
         e.add_item(epub.EpubItem(uid=f"font{i}", file_name=f"fonts/{name}", media_type="font/ttf",
                                  content=(styles / FONT_DIR / name).read_bytes()))
 
+    # -- the cover, made from a template
+    from .cover import render_cover
+
+    cover_png = render_cover(book, styles, build)
+    e.add_item(epub.EpubItem(uid="cover-image", file_name="images/cover.png", media_type="image/png",
+                             content=cover_png))
+    e.get_item_with_id("cover-image").properties = ["cover-image"]
+
     def doc(uid: str, file_name: str, template: str, title: str, **extra) -> epub.EpubItem:
         html = env.get_template(template).render(doc_title=title, body_type=extra.pop("body_type", ""),
                                                  **ctx, **extra)
@@ -117,6 +128,7 @@ def write_epub(book: Book, styles: Path, build: Path) -> Path:
         e.add_item(item)
         return item
 
+    cover_doc = doc("cover", "cover.xhtml", "epub/cover.xhtml.j2", labels["cover"], body_type="cover")
     title_doc = doc("titlepage", "titlepage.xhtml", "epub/titlepage.xhtml.j2", meta["title"],
                     body_type="frontmatter", front_pages=dict((a, p) for p, a in front_pages))
     placed += [(p, "titlepage.xhtml") for p, _ in sorted(front_pages)]
@@ -172,13 +184,14 @@ def write_epub(book: Book, styles: Path, build: Path) -> Path:
         toc.append(epub.Link(glossary_file, labels["glossary"], "toc-glossary"))
     e.toc = toc
     e.guide = [
+        {"href": "cover.xhtml", "title": labels["cover"], "type": "cover"},
         {"href": "titlepage.xhtml", "title": labels["title_page"], "type": "titlepage"},
         {"href": "nav.xhtml", "title": labels["contents"], "type": "toc"},
         {"href": part_docs[0][1].file_name, "title": part_docs[0][0].title, "type": "bodymatter"},
     ]
     if gloss_doc is not None:
         e.guide.append({"href": glossary_file, "title": labels["glossary"], "type": "glossary"})
-    e.spine = [title_doc, nav] + [item for _, item in part_docs] + ([gloss_doc] if gloss_doc else [])
+    e.spine = [cover_doc, title_doc, nav] + [item for _, item in part_docs] + ([gloss_doc] if gloss_doc else [])
     e.spine.append((licence_doc, "no"))
 
     when = build_date(book)

@@ -38,6 +38,8 @@ class BookRenderer(RendererHTML):
             "term_close": lambda *a: "</a>",
             "nobr_open": lambda *a: '<span class="nobr">',
             "nobr_close": lambda *a: "</span>",
+            "fsep_open": lambda *a: '<span class="f-sep">',
+            "fsep_close": lambda *a: "</span>",
             "span_open": self._span_open,
             "span_close": lambda *a: "</span>",
             "pagebreak": self._pagebreak,

@@ -1,0 +1,37 @@
+"""The EPUB's cover image, made from a template (styles/templates/cover.html.j2).
+
+WeasyPrint lays the cover out as a one-page PDF, pypdfium2 rasterises it to a
+PNG.  Capitals are made in the text with the book language's casing rules
+(language.upper), not with CSS text-transform.
+"""
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from ..language import upper
+from ..model import Book
+from .common import common_context, jinja_env
+
+WIDTH_PX = 1200
+
+
+def render_cover(book: Book, styles: Path, build: Path) -> bytes:
+    import pypdfium2
+    from weasyprint import HTML
+
+    from .html import copy_assets
+    from .pdf import BookFetcher
+
+    assets = copy_assets(styles, build)
+    ctx = common_context(book)
+    meta = book.meta
+    ctx.update(series=upper(meta.get("series", ""), book.lang), publisher=upper(meta.get("publisher", ""), book.lang))
+    html = jinja_env(styles).get_template("cover.html.j2").render(**ctx)
+    pdf = HTML(string=html, base_url=str(assets.resolve()) + "/", url_fetcher=BookFetcher([assets])).write_pdf()
+    doc = pypdfium2.PdfDocument(pdf)
+    page = doc[0]
+    image = page.render(scale=WIDTH_PX / page.get_width()).to_pil().convert("RGB")
+    out = io.BytesIO()
+    image.save(out, format="PNG", optimize=True)
+    return out.getvalue()
