@@ -109,3 +109,65 @@ def test_pages_render(built, tmp_path):
     dark = sum(image.histogram()[:128])
     assert dark > 2000, "a text page rendered blank"
     assert doc[0].get_size() == pytest.approx((419.53, 595.28), abs=1)  # A5
+
+
+@pytest.fixture(scope="session")
+def pagemap(built, book):
+    import json
+
+    return json.loads(built.pdf.with_suffix(".pages.json").read_text())
+
+
+def test_glossary_page_numbers_are_the_pages_of_the_marks(pdf, book, page_texts, pagemap):
+    """Each entry's 'səh. N, M' equals the pages where its marks really are."""
+    from matbaa.language import sort_key
+
+    start = next(i for i, t in enumerate(page_texts) if t.lstrip().startswith("Lüğət"))
+    text = "\n".join(page_texts[start:])
+    found = [list(map(int, re.findall(r"\d+", m))) for m in re.findall(r"^səh\. ([\d, ]+)$", text, flags=re.M)]
+    entries = sorted(book.glossary, key=lambda e: sort_key(e.term["az"], "az"))
+    want = [[pagemap["anchors"][m.anchor] for m in e.marks] for e in entries if e.marks]
+    assert found == want
+
+
+def test_contents_and_part_pages_agree_with_the_layout(page_texts, pagemap):
+    toc = next(t for t in page_texts if t.strip().startswith("Mündəricat"))
+    for i, title in enumerate(("Birinci hissə", "İkinci hissə"), 1):
+        listed = int(re.search(rf"{title}[ .]*(\d+)", toc).group(1))
+        assert listed == pagemap["anchors"][f"part-{i}"]
+
+
+def test_no_numeral_is_split_from_its_suffix(pdf):
+    ends = 0
+    for page in pdf.pages:
+        lines = [ln["text"] for ln in page.extract_text_lines()]
+        for a, b in zip(lines, lines[1:]):
+            assert not (re.search(r"\d[-\u2010]$", a) and re.match(r"^[a-zçəğıöşü]+\b", b)), (page.page_number, a, b)
+            ends += 1
+    assert ends > 300
+
+
+def test_every_glyph_from_the_book_face(pdf):
+    fonts = {c["fontname"].split("+")[-1] for page in pdf.pages for c in page.chars}
+    assert fonts and all(f.startswith("Vollkorn") for f in fonts), fonts
+
+
+def test_tagged_pdf_ua_markers(built):
+    with pikepdf.open(built.pdf) as p:
+        assert p.Root.MarkInfo.Marked
+        assert "/StructTreeRoot" in p.Root
+        meta = p.open_metadata()
+        assert meta.get("{http://www.aiim.org/pdfua/ns/id/}part") == "1"
+
+
+def test_press_pdf_has_bleed_and_trim(tmp_path):
+    from conftest import MANUSCRIPT, STYLES
+
+    from matbaa.build import build_press
+
+    press, _ = build_press(MANUSCRIPT, tmp_path, STYLES)
+    reader = pypdf.PdfReader(press)
+    page = reader.pages[0]
+    bleed = float(page.trimbox.left) - float(page.mediabox.left)
+    assert bleed == pytest.approx(3 / 25.4 * 72, abs=0.2)   # 3 mm
+    assert float(page.trimbox.width) == pytest.approx(419.53, abs=1)
