@@ -130,3 +130,13 @@ def test_cli_reports_all_errors_without_traceback_and_writes_nothing(ms, tmp_pat
     assert "02-second.md:7: N003: error:" in proc.stderr
     assert (out / "sample-book.pdf").read_bytes() == b"previous good build"
     assert sorted(f.name for f in out.iterdir()) == ["sample-book.pdf"]
+
+
+def test_readme_lists_every_error_code():
+    from conftest import ROOT
+
+    from matbaa.diagnostics import CATALOGUE
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for code, (severity, meaning) in CATALOGUE.items():
+        assert f"| {code} | {severity} | {meaning} |" in readme, code

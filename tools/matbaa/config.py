@@ -154,6 +154,9 @@ SCHEMA: dict[str, Key] = {
         "margin-outer": Key("str", False, "outer margin (16mm)", _pattern(LENGTH, "a length (16mm)")),
         "font-size": Key("str", False, "body type size (10.5pt)", _pattern(LENGTH, "a length (10.5pt)")),
     }),
+    "hyphenation": Key("map", False, "hyphenation of the book's language", keys={
+        "exceptions": Key("list[str]", False, "words with their allowed breaks (proq-ram); no hyphen: never break"),
+    }),
     "contents": Key("contents", True, "ordered parts: list of {part: title, chapters: [files]}"),
 }
 

@@ -33,6 +33,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "N002": (ERROR, "two note definitions have the same id"),
     "N003": (ERROR, "a note definition is never called"),
     "N004": (ERROR, "a note is called more than once"),
+    "N005": (ERROR, "an inline note ^[…] (notes need an id and a definition)"),
     # glossary
     "G001": (ERROR, "glossary.yaml is not valid YAML or not a list of entries"),
     "G002": (ERROR, "a glossary entry lacks a key or a language"),

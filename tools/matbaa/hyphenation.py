@@ -19,6 +19,7 @@ module supplies them:
 from __future__ import annotations
 
 import re
+import unicodedata
 from pathlib import Path
 from typing import Iterable
 
@@ -87,34 +88,36 @@ def _syllable_starts(run: str) -> list[int]:
     return starts
 
 
-def _runs(word: str) -> list[tuple[int, str]] | None:
-    """Split a lower-case word at apostrophes and hyphens into (offset, run).
+_PIECE = re.compile("[^" + "".join(map(re.escape, APOSTROPHES + HYPHENS)) + "]+")
+_LETTER_RUN = re.compile(r"[^0-9]+")
+DIGITS = "0123456789"
 
-    None when the word holds anything else than Azerbaijani letters and those
-    separators (digits, foreign letters, combining marks): such words are not
-    hyphenated at all.
+
+def _runs(word: str) -> list[tuple[int, str]]:
+    """The runs of letters of a lower-case word that are hyphenated, as (offset, run).
+
+    The word is cut at hyphens and apostrophes, as Pango cuts it into words
+    for WeasyPrint.  A piece holding anything else than Azerbaijani letters
+    and digits (a foreign letter, a combining mark, a dot of a URL) is not
+    hyphenated at all; in the others, digits cut the runs too (abc2001ci).
     """
-    runs, start = [], 0
-    for i, ch in enumerate(word + "-"):
-        if ch in SEPARATORS or i == len(word):
-            if i > start:
-                runs.append((start, word[start:i]))
-            start = i + 1
-        elif ch not in CONSONANTS and ch not in VOWELS:
-            return None
+    runs = []
+    for piece in _PIECE.finditer(word):
+        text = piece.group()
+        if any(ch not in CONSONANTS and ch not in VOWELS and ch not in DIGITS for ch in text):
+            continue
+        runs += [(piece.start() + m.start(), m.group()) for m in _LETTER_RUN.finditer(text)]
     return runs
 
 
 def syllabify(word: str) -> list[str]:
     """The syllables of a word by the rules (no limits): 'fəaliyyət' -> fə a liy yət.
 
-    Separators (hyphen, apostrophe) end a syllable and are kept with it.
+    Hyphens, apostrophes and digits end a syllable and are kept with it.
     """
     runs = _runs(turkic_lower(word))
-    if runs is None:
-        return [word]
     cuts = sorted({off + s for off, run in runs for s in _syllable_starts(run)}
-                  | {off for off, _ in runs[1:]})
+                  | {off for off, _ in runs if off})
     bounds = [0, *cuts, len(word)]
     return [word[a:b] for a, b in zip(bounds, bounds[1:]) if a < b]
 
@@ -125,13 +128,12 @@ def legal_breaks(word: str, left: int = MIN_RUN_EDGE, right: int = MIN_RUN_EDGE)
     A position p means ``word[:p] + '-' / word[p:]``.  The rules: a syllable
     boundary (see ``_syllable_starts``) inside a run of letters, with at
     least ``left``/``right`` letters between it and the ends of the run (the
-    word's ends, a hyphen or an apostrophe).  Words with digits or with
-    letters outside the Azerbaijani alphabet have none.  Exceptions are not
-    applied: this is the rule, for checking that a break is legal.
+    word's ends, a hyphen, an apostrophe or a digit).  Parts of the word (between
+    hyphens and apostrophes) with letters outside the Azerbaijani alphabet have
+    none.  Exceptions are not applied: this is the rule, for checking that a
+    break is legal.
     """
     runs = _runs(turkic_lower(word))
-    if runs is None:
-        return set()
     return {off + s for off, run in runs for s in _syllable_starts(run)
             if s >= left and len(run) - s >= right}
 
@@ -175,20 +177,20 @@ class AzerbaijaniHyphDict(pyphen.HyphDict):
     ``'İ'.lower()`` is two code points (i + U+0307), so every position after
     an İ came out one letter late ("İsv-eçrədə"), and ``'I'.lower()`` is i,
     not ı.  Mapping İ -> i and I -> ı first keeps the length, so the positions
-    fit the word WeasyPrint passes.  The word is also split at apostrophes and
-    hyphens (as Pango does for WeasyPrint), and words with digits or foreign
-    letters get no break (the patterns cannot see digits).
+    fit the word WeasyPrint passes.  The word is also cut into runs of letters
+    at apostrophes, hyphens (as Pango does for WeasyPrint anyway) and digits
+    (which patterns cannot name: digits are their weights), and parts with
+    foreign letters or other characters (URLs) get no break.
     """
 
     def __init__(self, path: Path, exceptions: dict[str, tuple[int, ...]] | None = None):
-        super().__init__(Path(path))
+        self.path = Path(path)
+        super().__init__(self.path)
         self.exceptions = dict(exceptions or {})
 
     def positions(self, word):
-        runs = _runs(turkic_lower(word))
-        if runs is None:
-            return []
         points = []
+        runs = _runs(turkic_lower(word))
         for off, run in runs:
             if run in self.exceptions:
                 found = [pyphen.DataInt(p) for p in self.exceptions[run]]
@@ -228,7 +230,6 @@ def register(extra_exceptions: Iterable[str] = (), styles: Path | None = None) -
     exceptions.update(parse_exception(e) for e in extra)
     if hd is None or hd.path != path:
         hd = AzerbaijaniHyphDict(path, exceptions)
-        hd.path = path
     else:
         hd.exceptions = exceptions
         hd.cache.clear()
@@ -247,9 +248,11 @@ def _ensure_registered() -> None:
 def hyphenate(word: str, lang: str = "az", left: int = 2, right: int = 2) -> list[int]:
     """Break positions in ``word``: those WeasyPrint uses (hyphenate-limit-chars 5 2 2).
 
-    A word with hyphens or apostrophes is hyphenated run by run, as Pango
-    hands the runs to WeasyPrint; breaks keep two letters from either side
-    of them.  Other languages use pyphen's own dictionaries ([] if none).
+    A word with hyphens, apostrophes or digits is hyphenated run by run (Pango
+    hands WeasyPrint the pieces between hyphens and apostrophes); breaks keep
+    two letters from either side of them.  Exceptions apply.  WeasyPrint only
+    tries words of 5 characters or more.  Other languages use pyphen's own
+    dictionaries ([] if there is none).
     """
     _ensure_registered()
     name = pyphen.language_fallback(lang)
@@ -264,7 +267,6 @@ _RUN = re.compile(r"[^\W\d_]+")
 _UPPER_RUN = re.compile(r"[^\W\d_]{2,}")
 _IDENTIFIER = re.compile(
     r"://|^www\.|@|[/\\_=<>{}\[\]|~^*`$#&+]|[^\W\d_]{2,}\.[^\W\d_]|[^\W\d_]:[^\W\d_]")
-_CAMEL = re.compile(r"[^\W\d_](?<![A-ZƏÇĞİIÖŞÜ])[A-ZƏÇĞİÖŞÜ]")
 
 
 def soft_hyphenate(text: str, lang: str = "az", min_length: int = 6) -> str:
@@ -272,16 +274,18 @@ def soft_hyphenate(text: str, lang: str = "az", min_length: int = 6) -> str:
 
     Untouched: words shorter than ``min_length`` letters, tokens with a digit
     (1991-ci), tokens with an all-capitals acronym (DTK, SSRİ-nin, AMƏC), URLs
-    and identifiers (www..., a/b, snake_case, example.com, camelCase), and
-    tokens already holding a soft hyphen.  In hyphenated compounds
-    (ictimai-siyasi) each part is a word, and breaks keep two letters from
-    the hyphen.
+    and identifiers (www..., a/b, snake_case, example.com, camelCase), tokens
+    already holding a soft hyphen, and tokens not in NFC (decomposed letters).
+    In hyphenated compounds (ictimai-siyasi) each part is a word, and breaks
+    keep two letters from the hyphen.  A token is a run of non-spaces; apply
+    this to the text nodes of markup, not to the markup.
     """
     def token(match: re.Match) -> str:
         tok = match.group()
         if (SOFT_HYPHEN in tok or any(ch.isdigit() for ch in tok) or _IDENTIFIER.search(tok)
-                or _CAMEL.search(tok)
-                or any(r.isupper() for r in _UPPER_RUN.findall(tok))):
+                or any(a.islower() and b.isupper() for a, b in zip(tok, tok[1:]))  # camelCase
+                or any(r.isupper() for r in _UPPER_RUN.findall(tok))
+                or not unicodedata.is_normalized("NFC", tok)):
             return tok
         out, last = [], 0
         for run in _RUN.finditer(tok):

@@ -119,6 +119,32 @@ def join_lines(lines: list[Line]) -> tuple[str, list[int]]:
     return text, starts
 
 
+def hyphen_problems(lines: list[Line], max_run: int = 2) -> list[int]:
+    """Lines whose hyphenated end should not be: the one that makes a run of
+    more than `max_run` hyphenated lines, and the last line of a page."""
+    bad, run = [], 0
+    for i, line in enumerate(lines):
+        hyphenated = line.text.rstrip().endswith(HYPHEN_CHARS)
+        run = run + 1 if hyphenated else 0
+        page_end = i + 1 < len(lines) and lines[i + 1].page != line.page
+        if hyphenated and (run > max_run or page_end):
+            bad.append(i)
+            run = 0
+    return bad
+
+
+def hyphen_stats(lines: list[Line]) -> dict:
+    flags = [line.text.rstrip().endswith(HYPHEN_CHARS) for line in lines]
+    longest = run = 0
+    for f in flags:
+        run = run + 1 if f else 0
+        longest = max(longest, run)
+    page_end = sum(1 for i in range(len(lines) - 1) if flags[i] and lines[i + 1].page != lines[i].page)
+    return {"lines": len(lines), "hyphenated": sum(flags),
+            "share": round(sum(flags) / len(lines), 4) if lines else 0.0,
+            "longest_run": longest, "page_end": page_end}
+
+
 def read_pages(document) -> dict:
     """{'words': [...], 'pages': {page: index of the first word starting on it},
     'anchors': {element id: first page}, 'count': pages,
@@ -141,7 +167,9 @@ def read_pages(document) -> dict:
         line_words.append(k)
     return {"words": [w for _, _, w in spans], "pages": pages, "anchors": anchors,
             "count": len(document.pages), "line_words": line_words,
-            "line_ids": [sorted(l.ids) for l in lines], "line_pages": [l.page for l in lines]}
+            "line_ids": [sorted(l.ids) for l in lines], "line_pages": [l.page for l in lines],
+            "hyphenation": hyphen_stats(lines),
+            "hyphen_fix": [line_words[i + 1] for i in hyphen_problems(lines) if i + 1 < len(lines)]}
 
 
 def fingerprint(print_html: str) -> str:
@@ -175,9 +203,11 @@ def compute(book, styles: Path, build: Path) -> dict:
 
     path = Path(build) / f"{book.id}.pages.json"
     # the PDF build may have moved lines to keep notes with their calls: replay that
-    forced = _load_forced(path)
+    forced, unhyphenated = _load_forced(path)
     if forced:
         insert_at_words(book, {k: _forced_break for k in forced}, top_level=True)
+    if unhyphenated:
+        wrap_words(book, set(unhyphenated), "nohyph_open", "nohyph_close")
     data = load(path, render_print_html(book, styles))
     if data is None:
         _html, _document, data = layout_book(book, styles, build)
@@ -185,15 +215,64 @@ def compute(book, styles: Path, build: Path) -> dict:
     return data
 
 
-def _load_forced(path: Path) -> list[int]:
+def _load_forced(path: Path) -> tuple[list[int], list[int]]:
     try:
-        return json.loads(path.read_text(encoding="utf-8")).get("forced", [])
+        data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return []
+        return [], []
+    return data.get("forced", []), data.get("unhyphenated", [])
 
 
 def _forced_break() -> Token:
     return Token("forced_break", "", 0)
+
+
+def wrap_words(book, indexes: set[int], open_type: str, close_type: str) -> int:
+    """Wrap word k (for k in indexes) in an open/close token pair, when the
+    word lies inside one text token (it nearly always does).  Returns the count."""
+    k = done = 0
+    for chapter in book.chapters:
+        for tok in chapter.tokens:
+            if tok.type != "inline" or not tok.children:
+                continue
+            text, owners = "", []
+            for i, child in enumerate(tok.children):
+                piece = child.content if child.type == "text" else (
+                    " " if child.type in ("softbreak", "hardbreak") else "")
+                text += piece
+                owners += [(i, j) for j in range(len(piece))]
+            cuts: dict[int, list[tuple[int, int]]] = {}
+            for m in WORD.finditer(text):
+                if k in indexes:
+                    (i, a), (i2, b) = owners[m.start()], owners[m.end() - 1]
+                    if i == i2:
+                        cuts.setdefault(i, []).append((a, b + 1))
+                k += 1
+            if not cuts:
+                continue
+            children = []
+            for i, child in enumerate(tok.children):
+                if i not in cuts:
+                    children.append(child)
+                    continue
+                pos = 0
+                for a, b in sorted(cuts[i]):
+                    for piece, kind in ((child.content[pos:a], "text"), (None, open_type),
+                                        (child.content[a:b], "text"), (None, close_type)):
+                        if kind != "text":
+                            children.append(Token(kind, "span", 1 if kind == open_type else -1))
+                        elif piece:
+                            t = Token("text", "", 0)
+                            t.content = piece
+                            children.append(t)
+                    pos = b
+                    done += 1
+                if pos < len(child.content):
+                    t = Token("text", "", 0)
+                    t.content = child.content[pos:]
+                    children.append(t)
+            tok.children = children
+    return done
 
 
 def insert_at_words(book, wanted: dict[int, Callable[[], Token]], top_level: bool = False) -> int:

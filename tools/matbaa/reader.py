@@ -167,12 +167,13 @@ def read_chapter(root: Path, rel: str, part_index: int, md, report: Report,
         elif tok.type == "footnote_block_close":
             in_block = False
         elif tok.type == "footnote_open":
-            current = tok.meta["label"]
-            bodies[current] = []
+            current = tok.meta.get("label")   # None for an inline note ^[…] (refused below)
+            if current is not None:
+                bodies[current] = []
         elif tok.type == "footnote_close":
             current = None
         elif in_block:
-            if current is not None and tok.type != "footnote_anchor":
+            if current is not None and current in bodies and tok.type != "footnote_anchor":
                 if tok.type == "inline" and tok.children:
                     tok.children = [c for c in tok.children if c.type != "footnote_anchor"]
                 bodies[current].append(tok)
@@ -185,7 +186,11 @@ def read_chapter(root: Path, rel: str, part_index: int, md, report: Report,
             continue
         for child, line0 in zip(tok.children, _child_lines(tok)):
             if child.type == "footnote_ref":
-                label = child.meta["label"]
+                label = child.meta.get("label")
+                if label is None:
+                    report.add("N005", path, line0 + 1, "an inline note ^[…] has no id; write a call [^id] and "
+                                                       "a definition '[^id]: …' after the paragraph.")
+                    continue
                 if label in called:
                     report.add("N004", path, line0 + 1, f"note '{label}' is already called at line {called[label]}; "
                                                        "a note is called once: write a second note.")

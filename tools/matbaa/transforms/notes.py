@@ -18,7 +18,7 @@ def number_notes(book, report) -> None:
             n = 0
         for chapter in part.chapters:
             for ref in _walk_calls(chapter.tokens):
-                note = book.notes.get(ref.meta["label"])
+                note = book.notes.get(ref.meta.get("label"))
                 if note is None or note.number:
                     continue
                 n += 1
@@ -28,7 +28,7 @@ def number_notes(book, report) -> None:
                 ref.meta["note"] = note
                 # notes called from inside notes (rare) get numbers after their caller
                 for inner in _walk_calls(note.tokens):
-                    inner_note = book.notes.get(inner.meta["label"])
+                    inner_note = book.notes.get(inner.meta.get("label"))
                     if inner_note is not None and not inner_note.number:
                         n += 1
                         inner_note.number = n

@@ -25,7 +25,7 @@ def render_print_html(book: Book, styles: Path) -> str:
         for k, chapter in enumerate(part.chapters, 1):
             chapter.anchor = f"ch-{part.index}-{k}"
             chapters.append({"title": chapter.title, "anchor": chapter.anchor,
-                             "html": renderer.body(chapter.tokens)})
+                             "html": renderer.body(chapter.tokens, str(chapter.path))})
         parts.append({"title": part.title, "anchor": part.anchor, "index": part.index, "chapters": chapters})
     env = jinja_env(styles)
     ctx = common_context(book)

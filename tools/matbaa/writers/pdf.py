@@ -7,6 +7,7 @@ everything else, so a build never reads outside the book nor touches the network
 """
 from __future__ import annotations
 
+import copy
 import logging
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -42,6 +43,10 @@ class BookFetcher(URLFetcher):
 
 def layout(book: Book, styles: Path, build: Path, html: str, press: bool = False):
     """Lay out the print document (WeasyPrint's Document, pages not yet written)."""
+    from ..hyphenation import register
+
+    # WeasyPrint hyphenates lang="az" through pyphen: our patterns, the book's exceptions
+    register((book.meta.get("hyphenation") or {}).get("exceptions") or (), styles=styles)
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
     logging.getLogger("fontTools").setLevel(logging.ERROR)
     assets = copy_assets(styles, build)
@@ -51,7 +56,7 @@ def layout(book: Book, styles: Path, build: Path, html: str, press: bool = False
         stylesheets=extra, pdf_variant=None if press else "pdf/ua-1")
 
 
-MAX_NOTE_ROUNDS = 12
+MAX_ROUNDS = 12
 
 
 def misplaced_notes(book: Book, data: dict) -> list:
@@ -66,32 +71,63 @@ def misplaced_notes(book: Book, data: dict) -> list:
 
 
 def layout_book(book: Book, styles: Path, build: Path, press: bool = False):
-    """Lay the book out, keeping every note on the page of its call.
+    """Lay the book out, then correct what WeasyPrint cannot be told, as a
+    typesetter would, and lay it out again (at most MAX_ROUNDS times):
 
-    WeasyPrint sometimes leaves a call on one page and its note on the next, or
-    drops a note when several compete for one page foot (Kozea/WeasyPrint#2502).
-    When that happens the line holding the first misplaced call is moved to the
-    next page, as a typesetter would: the paragraph is split before that line's
-    first word (the first half keeps its justified last line), and the book is
-    laid out again.  Returns (html, document, page map)."""
-    from ..pagemap import _forced_break, insert_at_words, read_pages
+    - notes: WeasyPrint sometimes leaves a call on one page and its note on the
+      next, or drops a note when several compete for one page foot
+      (Kozea/WeasyPrint#2502).  The line holding the first misplaced call is
+      moved to the next page: the paragraph is split before that line's first
+      word (the first half keeps its justified last line).
+    - hyphens: WeasyPrint has no hyphenate-limit-lines and no rule against a
+      hyphen at a page end.  The word hyphenated at the third line of a run, or
+      at a page's last line, is kept whole (hyphens: manual on that word).
+    Returns (html, document, page map)."""
+    from ..pagemap import _forced_break, insert_at_words, read_pages, wrap_words
 
     forced: list[int] = []
-    for _ in range(MAX_NOTE_ROUNDS):
+    unhyphenated: set[int] = set()
+    attempts: dict[str, int] = {}
+    last_try: dict[str, int] = {}
+    pristine = copy.deepcopy([c.tokens for c in book.chapters])
+    for _ in range(MAX_ROUNDS):
+        # the book's tokens, with the corrections decided so far
+        for chapter, tokens in zip(book.chapters, copy.deepcopy(pristine)):
+            chapter.tokens = tokens
+        if forced:
+            insert_at_words(book, {k: _forced_break for k in forced}, top_level=True)
+        if unhyphenated:
+            wrap_words(book, unhyphenated, "nohyph_open", "nohyph_close")
+        applied = (sorted(forced), sorted(unhyphenated))
         html = render_print_html(book, styles)
         document = layout(book, styles, build, html, press)
         data = read_pages(document)
         bad = misplaced_notes(book, data)
-        if not bad:
+        fixed = False
+        if bad:
+            # First try ending the page after the call's line (the note then has
+            # the room below it); if the note still does not follow, move the
+            # call's line itself to the next page.
+            note = bad[0][0]
+            tries = attempts.setdefault(note.id, 0)
+            line = next((i for i, ids in enumerate(data["line_ids"]) if note.call_id in ids), None)
+            if line is not None and tries < 2:
+                target = line + 1 if tries == 0 else line
+                k = data["line_words"][target] if target < len(data["line_words"]) else None
+                if tries == 1 and last_try.get(note.id) in forced:
+                    forced.remove(last_try[note.id])   # undo the first try before the second
+                if k is not None and k not in forced:
+                    forced.append(k)
+                    last_try[note.id] = k
+                    fixed = True
+                attempts[note.id] = tries + 1
+        new = set(data["hyphen_fix"]) - unhyphenated
+        if new:
+            unhyphenated |= new
+            fixed = True
+        if not fixed:
             break
-        note = bad[0][0]
-        line = next((i for i, ids in enumerate(data["line_ids"]) if note.call_id in ids), None)
-        k = data["line_words"][line] if line is not None else None
-        if k is None or k in forced:
-            break   # moving the line did not help: left for the proof report
-        forced.append(k)
-        insert_at_words(book, {k: _forced_break}, top_level=True)
-    data["forced"] = sorted(forced)
+    data["forced"], data["unhyphenated"] = applied   # as in this very layout
     data["misplaced"] = [[n.id, call, page] for n, call, page in misplaced_notes(book, data)]
     for note_id, call, page in data["misplaced"]:
         log.warning("note %s: its call is on page %s but the note is on page %s", note_id, call, page)

@@ -32,12 +32,15 @@ class BookRenderer(RendererHTML):
         self.mode = mode
         self.glossary_href = glossary_href
         self.note_href = note_href
+        self.source = ""          # the chapter being rendered, for data-src
         self.rules.update({
             "footnote_ref": self._footnote_ref,
             "term_open": self._term_open,
             "term_close": lambda *a: "</a>",
             "nobr_open": lambda *a: '<span class="nobr">',
             "nobr_close": lambda *a: "</span>",
+            "nohyph_open": lambda *a: '<span class="nohyph">',
+            "nohyph_close": lambda *a: "</span>",
             "fsep_open": lambda *a: '<span class="f-sep">',
             "fsep_close": lambda *a: "</span>",
             "span_open": self._span_open,
@@ -61,7 +64,11 @@ class BookRenderer(RendererHTML):
         inline = tokens[idx + 1] if idx + 1 < len(tokens) else None
         split = self.mode == "print" and inline is not None and any(
             c.type == "forced_break" for c in inline.children or [])
-        return '<p class="split">' if split else "<p>"
+        attrs = ' class="split"' if split else ""
+        if self.mode == "print" and self.source and tokens[idx].map:
+            # where the paragraph comes from, for the proof (attributes do not change the layout)
+            attrs += f' data-src="{escape(self.source)}:{tokens[idx].map[0] + 1}"'
+        return f"<p{attrs}>"
 
     def _pagebreak(self, tokens, idx, options, env) -> str:
         n = tokens[idx].meta["page"]
@@ -98,7 +105,12 @@ class BookRenderer(RendererHTML):
             inner = self.renderInline(tok.children or [], self.options, {})
             back = (f'<a class="note-number" href="#{note.call_id}">{note.number}</a> ' if i == 0 else "")
             tail = self.note_suffix() if i == len(paras) - 1 else ""
-            out.append(f'<span class="note-p">{back}{inner}{tail}</span>')
+            src = ""
+            if tok.map and note.location.file:
+                rel = note.location.file.relative_to(self.book.root) if note.location.file.is_relative_to(
+                    self.book.root) else note.location.file
+                src = f' data-src="{escape(str(rel))}:{tok.map[0] + 1}"'
+            out.append(f'<span class="note-p"{src}>{back}{inner}{tail}</span>')
         return "".join(out)
 
     def note_body(self, note: Note, call_href: str = "") -> str:
@@ -114,5 +126,6 @@ class BookRenderer(RendererHTML):
         out.append("</aside>")
         return "\n".join(out)
 
-    def body(self, tokens) -> str:
+    def body(self, tokens, source: str = "") -> str:
+        self.source = source
         return self.render(tokens, self.options, {})

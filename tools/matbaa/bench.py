@@ -1,0 +1,544 @@
+"""`make bench`: how long matbaa takes on books of growing length, beside its anchors.
+
+    python -m matbaa.bench [--sizes 1,10,40] [--runs 3] [--out build/bench] [--quick]
+
+For each size N a synthetic book is made from the first book (manuscript/):
+its parts repeated N times as distinct parts "… (K)", with distinct note ids
+(`[^id]` -> `[^id-cK]`) and distinct chapter files; the glossary stays the
+same (each copy marks its entries again, so every entry gets N times the marks
+and anchors).  N = 1 is the first book's text unchanged.  The synthetic
+manuscripts are written to <out>/temp/xN/manuscript.
+
+Each build runs in its own process (`python -m matbaa build …`), timed by the
+wall clock, with its peak memory from `os.wait4` (ru_maxrss of that child and
+its descendants).  Measured, each `--runs` times (median, min, max):
+
+    pdf_full        `matbaa build pdf` into an empty folder
+    epub_full       `matbaa build epub` into an empty folder (lays the book out
+                    for the page-list: there is no page map yet)
+    epub_after_pdf  `matbaa build epub` beside a fresh PDF (page map present),
+                    what `make pdf epub` does after the PDF
+    pdf_rebuild     `matbaa build pdf` after one sentence of one chapter changed
+    epub_rebuild    then `matbaa build epub` (as `make pdf epub` runs them)
+    make_noop       `make pdf epub MANUSCRIPT=… BUILD=…` with nothing changed
+
+and the anchors, in the same run:
+
+    weasyprint      WeasyPrint alone on matbaa's own print HTML (`matbaa build
+                    html`), in a fresh `python -c "… HTML(f).write_pdf(o)"`
+    pandoc          the pandoc binary of PyPI `pypandoc-binary` converting the
+                    same chapters (concatenated Markdown) to EPUB
+
+PDF figures (and make_noop) are given as a ratio to `weasyprint`, EPUB figures
+to `pandoc`.  Phases (read, transforms, templates, layout, page map, PDF write,
+EPUB write) are timed in one more process that imports matbaa and wraps its
+functions (`python -m matbaa.bench --phases …`).
+
+Results: <out>/results.json and <out>/results.md; a table on stdout.
+Benchmarks are not tests: nothing here asserts a time.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent.parent      # the project (Makefile, manuscript/, styles/)
+MANUSCRIPT = ROOT / "manuscript"
+STYLES = ROOT / "styles"
+
+NOTE_ID = re.compile(r"\[\^([^\]\s]+)\]")
+
+PDF_ROWS = ("pdf_full", "pdf_rebuild", "make_noop")
+EPUB_ROWS = ("epub_full", "epub_after_pdf", "epub_rebuild")
+ANCHOR_OF = {**{k: "weasyprint" for k in PDF_ROWS}, **{k: "pandoc" for k in EPUB_ROWS}}
+ROW_TITLES = {
+    "pdf_full": "PDF, full build",
+    "pdf_rebuild": "PDF, rebuild after a one-sentence edit",
+    "make_noop": "make pdf epub, nothing changed",
+    "epub_full": "EPUB, full build (no page map yet)",
+    "epub_after_pdf": "EPUB, after the PDF (page map present)",
+    "epub_rebuild": "EPUB, rebuild after the edit",
+    "weasyprint": "anchor: WeasyPrint alone on the print HTML",
+    "pandoc": "anchor: pandoc, Markdown to EPUB",
+}
+PHASES = ("read", "transforms", "templates", "layout", "pagemap", "pdf_write", "pdf_other", "epub_write")
+
+
+# ------------------------------------------------------------------ synthetic books
+
+def _yaml():
+    import yaml
+
+    return yaml
+
+
+def make_synthetic(source: Path, target: Path, n: int) -> dict:
+    """Write a manuscript N times the length of `source` into `target`.
+
+    Copy K of every part becomes its own part "<title> (K)" whose chapters are
+    copies of the part's chapter files (beside them, named <stem>--cK.md) with
+    every note id rewritten `[^id]` -> `[^id-cK]` (calls and definitions).
+    N = 1 keeps the text, titles and ids as they are.  book.yaml gets the id
+    `bench-xN`, a new identifier and the new contents; the glossary and
+    original/ are copied; corrections are dropped (they only serve collation).
+    Returns a summary (id, parts, chapters, note definitions, words)."""
+    yaml = _yaml()
+    source, target = Path(source), Path(target)
+    if target.exists():
+        shutil.rmtree(target)
+    meta = yaml.safe_load((source / "book.yaml").read_text(encoding="utf-8"))
+    chapter_files = {c for part in meta["contents"] for c in part["chapters"]}
+    corrections = meta.pop("corrections", None)
+    skip = set(chapter_files) | ({corrections} if corrections else set())
+    # everything else (glossary, original/, images) as it is
+    for f in sorted(source.rglob("*")):
+        rel = f.relative_to(source).as_posix()
+        if f.is_file() and rel not in skip and rel != "book.yaml":
+            (target / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(f, target / rel)
+
+    contents, notes, words, chapters = [], 0, 0, 0
+    for k in range(1, n + 1):
+        for part in meta["contents"]:
+            new_chapters = []
+            for rel in part["chapters"]:
+                text = (source / rel).read_text(encoding="utf-8")
+                if n > 1:
+                    text = NOTE_ID.sub(lambda m: f"[^{m.group(1)}-c{k}]", text)
+                    p = Path(rel)
+                    rel = (p.parent / f"{p.stem}--c{k}{p.suffix}").as_posix()
+                (target / rel).parent.mkdir(parents=True, exist_ok=True)
+                (target / rel).write_text(text, encoding="utf-8")
+                new_chapters.append(rel)
+                notes += sum(1 for line in text.split("\n") if re.match(r"^ {0,3}\[\^[^\]\s]+\]:", line))
+                words += len(text.split())
+                chapters += 1
+            title = part["part"] if n == 1 else f"{part['part']} ({k})"
+            contents.append({"part": title, "chapters": new_chapters})
+    meta["id"] = f"bench-x{n}"
+    meta["identifier"] = f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, 'matbaa-bench-x%d' % n)}"
+    if n > 1:
+        meta["title"] = f"{meta['title']} (×{n})"
+    meta["contents"] = contents
+    (target / "book.yaml").write_text(
+        "# A synthetic book written by matbaa.bench; every key: docs/manuscript.md.\n"
+        + yaml.safe_dump(meta, allow_unicode=True, sort_keys=False, width=100), encoding="utf-8")
+    return {"id": meta["id"], "manuscript": str(target), "parts": len(contents), "chapters": chapters,
+            "notes": notes, "words": words}
+
+
+def chapter_paths(manuscript: Path) -> list[Path]:
+    meta = _yaml().safe_load((Path(manuscript) / "book.yaml").read_text(encoding="utf-8"))
+    return [Path(manuscript) / c for part in meta["contents"] for c in part["chapters"]]
+
+
+_PLAIN_SENTENCE = re.compile(r"^[^\s#>*\-+|\d\[][^\[\]{}`<>*_|]*[.!?]$")
+
+
+class SentenceEditor:
+    """Changes one sentence of one chapter (of the middle part), differently each time."""
+
+    def __init__(self, manuscript: Path):
+        chapters = chapter_paths(manuscript)
+        self.path = chapters[len(chapters) // 2]
+        self.pristine = self.path.read_text(encoding="utf-8")
+        lines = self.pristine.split("\n")
+        candidates = [i for i, line in enumerate(lines) if _PLAIN_SENTENCE.match(line) and len(line) > 40]
+        if not candidates:
+            raise SystemExit(f"bench: no plain sentence to edit in {self.path}")
+        self.line = candidates[len(candidates) // 2]
+
+    def edit(self, run: int) -> None:
+        lines = self.pristine.split("\n")
+        s = lines[self.line]
+        lines[self.line] = f"{s[:-1]} (düzəliş {run}){s[-1]}"
+        self.path.write_text("\n".join(lines), encoding="utf-8")
+
+    def restore(self) -> None:
+        self.path.write_text(self.pristine, encoding="utf-8")
+
+
+# ------------------------------------------------------------------ measuring
+
+class BenchError(RuntimeError):
+    pass
+
+
+GNU_TIME = Path("/usr/bin/time")
+
+
+def run_measured(cmd: list[str], log: Path, cwd: Path | None = None) -> dict:
+    """Run `cmd` to completion: its wall time and peak memory.
+
+    Peak memory is the largest resident set of the command and its descendants
+    (for make, the builds it runs): GNU time's %M when /usr/bin/time exists,
+    else ru_maxrss from os.wait4.  (Linux keeps the high-water mark across
+    exec, so the wait4 figure is never below the bench process's own size:
+    GNU time, a small C program, forks from a small process.)"""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    rss_file = log.with_suffix(".rss")
+    prefix = [str(GNU_TIME), "-f", "%M", "-o", str(rss_file)] if GNU_TIME.is_file() else []
+    with open(log, "wb") as out:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(prefix + cmd, cwd=cwd, stdout=out, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL)
+        _pid, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - t0
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        tail = log.read_text(encoding="utf-8", errors="replace")[-2000:]
+        raise BenchError(f"{' '.join(map(str, cmd))} failed ({proc.returncode}):\n{tail}")
+    kib = usage.ru_maxrss                                  # KiB on Linux
+    if prefix:
+        kib = int(rss_file.read_text().split()[-1])
+        rss_file.unlink()
+    return {"seconds": seconds, "peak_rss_mb": kib / 1024}
+
+
+def summarize(samples: list[dict], **extra) -> dict:
+    times = [s["seconds"] for s in samples]
+    out = {"runs": len(times), "times": [round(t, 4) for t in times], "median": statistics.median(times),
+           "min": min(times), "max": max(times), "peak_rss_mb": max(s["peak_rss_mb"] for s in samples)}
+    out.update(extra)
+    return out
+
+
+def pdf_pages(path: Path) -> int:
+    from pypdf import PdfReader
+
+    return len(PdfReader(str(path)).pages)
+
+
+def pandoc_binary() -> Path | None:
+    """The pandoc of PyPI pypandoc-binary (…/pypandoc/files/pandoc), else one on PATH."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("pypandoc")
+    if spec and spec.origin:
+        for name in ("pandoc", "pandoc.exe"):
+            p = Path(spec.origin).parent / "files" / name
+            if p.is_file():
+                return p
+    found = shutil.which("pandoc")
+    return Path(found) if found else None
+
+
+def note(msg: str) -> None:
+    print(f"bench: {msg}", file=sys.stderr, flush=True)
+
+
+def bench_size(n: int, runs: int, out: Path, source: Path, styles: Path, phase_runs: int) -> dict:
+    py = sys.executable
+    work = out / "temp" / f"x{n}"
+    if work.exists():
+        shutil.rmtree(work)
+    ms = work / "manuscript"
+    info = make_synthetic(source, ms, n)
+    book_id = info["id"]
+    logs = work / "logs"
+    m: dict[str, dict] = {}
+
+    def matbaa(fmt: str, build: Path, tag: str) -> dict:
+        return run_measured([py, "-m", "matbaa", "build", fmt, "-m", str(ms), "-o", str(build),
+                             "--styles", str(styles)], logs / f"{tag}.log")
+
+    def series(name: str, once) -> list[dict]:
+        samples = []
+        for r in range(1, runs + 1):
+            s = once(r)
+            note(f"x{n} {name} {r}/{runs}: {s['seconds']:.2f} s, {s['peak_rss_mb']:.0f} MB")
+            samples.append(s)
+        return samples
+
+    # full PDF, each run into an empty folder; the last folder is kept for what follows
+    main = work / "build"
+
+    def pdf_full(r):
+        if main.exists():
+            shutil.rmtree(main)
+        return matbaa("pdf", main, f"pdf_full-{r}")
+    samples = series("pdf_full", pdf_full)
+    pdf = main / f"{book_id}.pdf"
+    m["pdf_full"] = summarize(samples, pages=pdf_pages(pdf), bytes=pdf.stat().st_size)
+
+    def epub_full(r):
+        d = work / "epub-cold"
+        if d.exists():
+            shutil.rmtree(d)
+        return matbaa("epub", d, f"epub_full-{r}")
+    samples = series("epub_full", epub_full)
+    m["epub_full"] = summarize(samples, bytes=(work / "epub-cold" / f"{book_id}.epub").stat().st_size)
+
+    samples = series("epub_after_pdf", lambda r: matbaa("epub", main, f"epub_after_pdf-{r}"))
+    m["epub_after_pdf"] = summarize(samples, bytes=(main / f"{book_id}.epub").stat().st_size)
+
+    # one sentence changed, then PDF and EPUB again (in that order, as make does)
+    editor = SentenceEditor(ms)
+    pdf_samples, epub_samples = [], []
+    for r in range(1, runs + 1):
+        editor.edit(r)
+        pdf_samples.append(matbaa("pdf", main, f"pdf_rebuild-{r}"))
+        epub_samples.append(matbaa("epub", main, f"epub_rebuild-{r}"))
+        note(f"x{n} rebuild {r}/{runs}: pdf {pdf_samples[-1]['seconds']:.2f} s, "
+             f"epub {epub_samples[-1]['seconds']:.2f} s")
+    where = f"{editor.path.relative_to(ms)}:{editor.line + 1}"
+    m["pdf_rebuild"] = summarize(pdf_samples, edited=where, pages=pdf_pages(pdf))
+    m["epub_rebuild"] = summarize(epub_samples, edited=where)
+
+    # make with nothing changed (a first make brings the outputs up to date if the
+    # code or styles changed meanwhile)
+    make = ["make", "--no-print-directory", "pdf", "epub", f"MANUSCRIPT={ms.resolve()}", f"BUILD={main.resolve()}"]
+    run_measured(make, logs / "make-prime.log", cwd=ROOT)
+
+    def make_noop(r):
+        before = {p: p.stat().st_mtime_ns for p in (pdf, main / f"{book_id}.epub")}
+        s = run_measured(make, logs / f"make_noop-{r}.log", cwd=ROOT)
+        s["did_work"] = any(p.stat().st_mtime_ns != t for p, t in before.items())
+        return s
+    samples = series("make_noop", make_noop)
+    m["make_noop"] = summarize(samples, did_work=any(s["did_work"] for s in samples))
+
+    # anchor (a): WeasyPrint alone on matbaa's own print HTML
+    html_dir = work / "html"
+    run_measured([py, "-m", "matbaa", "build", "html", "-m", str(ms), "-o", str(html_dir),
+                  "--styles", str(styles)], logs / "html.log")
+    html = html_dir / f"{book_id}.html"
+    wp_pdf = work / "weasyprint.pdf"
+    code = f"from weasyprint import HTML; HTML({str(html)!r}).write_pdf({str(wp_pdf)!r})"
+    samples = series("weasyprint", lambda r: run_measured([py, "-c", code], logs / f"weasyprint-{r}.log"))
+    m["weasyprint"] = summarize(samples, pages=pdf_pages(wp_pdf), bytes=wp_pdf.stat().st_size)
+
+    # anchor (b): pandoc, the same chapters concatenated, to EPUB
+    pandoc = pandoc_binary()
+    if pandoc is None:
+        note("no pandoc (pip install pypandoc-binary): the EPUB anchor is skipped")
+        m["pandoc"] = {"skipped": "pandoc not found (PyPI pypandoc-binary)"}
+    else:
+        md = work / "pandoc" / "book.md"
+        md.parent.mkdir(parents=True, exist_ok=True)
+        md.write_text("\n\n".join(p.read_text(encoding="utf-8") for p in chapter_paths(ms)), encoding="utf-8")
+        pd_epub = md.with_suffix(".epub")
+        cmd = [str(pandoc), str(md), "-f", "markdown", "-t", "epub3", "-o", str(pd_epub),
+               "--metadata", f"title={book_id}", "--metadata", "lang=az"]
+        samples = series("pandoc", lambda r: run_measured(cmd, logs / f"pandoc-{r}.log"))
+        m["pandoc"] = summarize(samples, bytes=pd_epub.stat().st_size, binary=str(pandoc))
+
+    # ratios to the anchors
+    for name, row in m.items():
+        anchor = m.get(ANCHOR_OF.get(name, ""), {})
+        if "median" in row and anchor.get("median"):
+            row["anchor"] = ANCHOR_OF[name]
+            row["ratio"] = row["median"] / anchor["median"]
+            row["memory_ratio"] = row["peak_rss_mb"] / anchor["peak_rss_mb"]
+    if m["pdf_rebuild"].get("median"):
+        m["pdf_rebuild"]["ratio_to_full"] = m["pdf_rebuild"]["median"] / m["pdf_full"]["median"]
+    m["pdf_full"]["bytes_ratio"] = m["pdf_full"]["bytes"] / m["weasyprint"]["bytes"]
+
+    # phases, in-process in a child that imports matbaa
+    editor.restore()
+    phases = []
+    for r in range(1, phase_runs + 1):
+        target = work / "phases.json"
+        s = run_measured([py, "-m", "matbaa.bench", "--phases", str(ms), str(work / "phases-build"),
+                          str(styles), str(target)], logs / f"phases-{r}.log")
+        p = json.loads(target.read_text(encoding="utf-8"))
+        p["peak_rss_mb"] = s["peak_rss_mb"]
+        phases.append(p)
+        note(f"x{n} phases {r}/{phase_runs}: " + ", ".join(f"{k} {p[k]:.2f}" for k in PHASES))
+    phase = {k: statistics.median(p[k] for p in phases) for k in PHASES}
+    phase.update(runs=phase_runs, layout_rounds=phases[-1]["layout_rounds"],
+                 pdf_total=statistics.median(p["pdf_total"] for p in phases),
+                 peak_rss_mb=max(p["peak_rss_mb"] for p in phases))
+    return {"book": info, "measurements": m, "phases": phase}
+
+
+# ------------------------------------------------------------------ phases (child process)
+
+def measure_phases(manuscript: Path, build: Path, styles: Path) -> dict:
+    """Time each step of a PDF and an EPUB build, in this process, by wrapping
+    the functions matbaa's writers call (the build itself is matbaa's own)."""
+    import weasyprint
+
+    from . import transforms
+    from .diagnostics import Report
+    from .reader import read_book
+    from .writers import epub as epub_writer
+    from .writers import pdf as pdf_writer
+    from . import pagemap
+
+    if build.exists():
+        shutil.rmtree(build)
+    build.mkdir(parents=True)
+    t = {k: 0.0 for k in PHASES}
+    t["layout_rounds"] = 0
+
+    def load():
+        report = Report()
+        t0 = time.perf_counter()
+        book = read_book(manuscript, styles, report)
+        t1 = time.perf_counter()
+        transforms.run(book, report)
+        t2 = time.perf_counter()
+        report.raise_if_errors()
+        return book, t1 - t0, t2 - t1
+
+    book, t["read"], t["transforms"] = load()
+
+    def timed(key, fn):
+        def wrapper(*a, **k):
+            t0 = time.perf_counter()
+            try:
+                return fn(*a, **k)
+            finally:
+                t[key] += time.perf_counter() - t0
+        return wrapper
+
+    class TimedHTML(weasyprint.HTML):      # layout = parsing the HTML and CSS + render()
+        def __init__(self, *a, **k):
+            t0 = time.perf_counter()
+            super().__init__(*a, **k)
+            t["layout"] += time.perf_counter() - t0
+
+        def render(self, *a, **k):
+            t0 = time.perf_counter()
+            document = super().render(*a, **k)
+            t["layout"] += time.perf_counter() - t0
+            t["layout_rounds"] += 1
+            document.write_pdf = timed("pdf_write", document.write_pdf)
+            return document
+
+    saved = (pdf_writer.HTML, pdf_writer.render_print_html, pagemap.read_pages)
+    pdf_writer.HTML = TimedHTML
+    pdf_writer.render_print_html = timed("templates", pdf_writer.render_print_html)
+    pagemap.read_pages = timed("pagemap", pagemap.read_pages)
+    try:
+        t0 = time.perf_counter()
+        pdf_writer.write_pdf(book, styles, build)
+        t["pdf_total"] = time.perf_counter() - t0
+    finally:
+        pdf_writer.HTML, pdf_writer.render_print_html, pagemap.read_pages = saved
+    t["pdf_other"] = t["pdf_total"] - sum(t[k] for k in ("templates", "layout", "pagemap", "pdf_write"))
+
+    book, _, _ = load()                    # the PDF build may have split a paragraph in its copy
+    t0 = time.perf_counter()
+    epub_writer.write_epub(book, styles, build)   # with the page map the PDF build saved
+    t["epub_write"] = time.perf_counter() - t0
+    return t
+
+
+# ------------------------------------------------------------------ report
+
+def fmt_s(x: float) -> str:
+    return f"{x:.3f}" if x < 1 else f"{x:.2f}"
+
+
+def table(results: dict) -> str:
+    lines = []
+    for size, res in results["sizes"].items():
+        b = res["book"]
+        m = res["measurements"]
+        pages = m["pdf_full"].get("pages")
+        lines += [f"### {size}x: {b['parts']} parts, {b['chapters']} chapters, {b['notes']} notes, "
+                  f"{b['words']} words, {pages} PDF pages", "",
+                  "| measurement | median s | min s | max s | ratio to anchor | peak MB | memory ratio |",
+                  "|---|---:|---:|---:|---|---:|---:|"]
+        for name in (*PDF_ROWS, *EPUB_ROWS, "weasyprint", "pandoc"):
+            row = m.get(name, {})
+            if "median" not in row:
+                lines.append(f"| {ROW_TITLES[name]} | – | – | – | {row.get('skipped', 'not measured')} | – | – |")
+                continue
+            ratio = f"{row['ratio']:.2f}× {row['anchor']}" if "ratio" in row else "(anchor)"
+            if name == "pdf_rebuild" and "ratio_to_full" in row:
+                ratio += f"; {row['ratio_to_full']:.2f}× full"
+            if name == "make_noop" and row.get("did_work"):
+                ratio += "; DID WORK"
+            mem = f"{row['memory_ratio']:.2f}" if "memory_ratio" in row else "–"
+            lines.append(f"| {ROW_TITLES[name]} | {fmt_s(row['median'])} | {fmt_s(row['min'])} | "
+                         f"{fmt_s(row['max'])} | {ratio} | {row['peak_rss_mb']:.0f} | {mem} |")
+        wp = m["weasyprint"]
+        lines += ["", f"PDF size: matbaa {m['pdf_full']['bytes'] / 1e6:.2f} MB, WeasyPrint alone "
+                      f"{wp['bytes'] / 1e6:.2f} MB ({m['pdf_full']['bytes_ratio']:.2f}×); "
+                      f"pages: matbaa {pages}, WeasyPrint alone {wp.get('pages')}.", ""]
+        ph = res["phases"]
+        lines += ["Phases (s, in-process, " + (f"median of {ph['runs']} runs" if ph["runs"] > 1 else "one run")
+                  + f"; layout ran {ph['layout_rounds']} time(s) to keep notes with their calls):", "",
+                  "| " + " | ".join(PHASES) + " | PDF total |",
+                  "|" + "---:|" * (len(PHASES) + 1),
+                  "| " + " | ".join(fmt_s(ph[k]) for k in PHASES) + f" | {fmt_s(ph['pdf_total'])} |", ""]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--phases"]:               # internal: the phase-timing child
+        ms, build, styles, target = map(Path, argv[1:5])
+        result = measure_phases(ms, build, styles)
+        target.write_text(json.dumps(result, indent=1), encoding="utf-8")
+        return 0
+    ap = argparse.ArgumentParser(prog="python -m matbaa.bench", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--sizes", default="1,10,40", help="book lengths, in multiples of the first book")
+    ap.add_argument("--runs", type=int, default=3, help="runs of each measurement (median, min, max)")
+    ap.add_argument("--phase-runs", type=int, default=1, help="runs of the in-process phase timing")
+    ap.add_argument("--out", type=Path, default=Path("build/bench"))
+    ap.add_argument("-m", "--manuscript", type=Path, default=MANUSCRIPT)
+    ap.add_argument("--styles", type=Path, default=STYLES)
+    ap.add_argument("--quick", action="store_true", help="size 1 and one run only (for the tests)")
+    args = ap.parse_args(argv)
+    sizes = [1] if args.quick else [int(s) for s in args.sizes.split(",") if s.strip()]
+    runs = 1 if args.quick else args.runs
+    phase_runs = 1 if args.quick else args.phase_runs
+    if runs < 1 or not sizes or min(sizes) < 1:
+        ap.error("--runs and every size must be at least 1")
+    out = args.out.resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    pandoc = pandoc_binary()
+    pandoc_version = None
+    if pandoc:
+        pandoc_version = subprocess.run([str(pandoc), "--version"], capture_output=True, text=True).stdout.split("\n")[0]
+    from importlib.metadata import version
+
+    weasyprint_version = version("weasyprint")
+    results = {
+        "meta": {"date": dt.datetime.now().isoformat(timespec="seconds"), "sizes": sizes, "runs": runs,
+                 "python": platform.python_version(), "weasyprint": weasyprint_version,
+                 "pandoc": pandoc_version, "cpus": os.cpu_count(), "machine": platform.machine(),
+                 "peak_memory_by": "GNU time %M" if GNU_TIME.is_file() else "os.wait4 ru_maxrss",
+                 "manuscript": str(args.manuscript.resolve()),
+                 "command": "python -m matbaa.bench " + " ".join(argv)},
+        "sizes": {},
+    }
+    t0 = time.perf_counter()
+    try:
+        for n in sizes:
+            note(f"size x{n}")
+            results["sizes"][str(n)] = bench_size(n, runs, out, args.manuscript.resolve(),
+                                                  args.styles.resolve(), phase_runs)
+    except BenchError as exc:
+        print(f"bench: {exc}", file=sys.stderr)
+        return 1
+    results["meta"]["seconds"] = round(time.perf_counter() - t0, 1)
+    (out / "results.json").write_text(json.dumps(results, indent=1, ensure_ascii=False), encoding="utf-8")
+    md = table(results)
+    head = (f"# matbaa bench, {results['meta']['date']}\n\n"
+            f"{runs} run(s) each; {os.cpu_count()} CPUs; WeasyPrint {weasyprint_version}; "
+            f"{pandoc_version or 'no pandoc'}; Python {platform.python_version()}.\n"
+            "Ratios: PDF rows and make to WeasyPrint alone on the same HTML, EPUB rows to pandoc.\n\n")
+    (out / "results.md").write_text(head + md + "\n", encoding="utf-8")
+    print(md)
+    print(f"bench: wrote {out / 'results.json'} and {out / 'results.md'} ({results['meta']['seconds']} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
