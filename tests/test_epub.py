@@ -180,7 +180,7 @@ def test_page_list_follows_the_pdf(docs, built):
             if nxt is not None and nxt.tag.endswith("h1"):   # a part opens the page
                 assert page.extract_text().lstrip().startswith(nxt.text)
                 continue
-            following = " ".join(el.xpath("following::text()")[:5])
+            following = " ".join(el.xpath("following::text()")[:5]).replace("\u00ad", "")
             epub_word = WORD.search(following).group(0)
             body = [ln for ln in page.extract_text_lines() if 10 < ln["chars"][0]["size"] < 11]
             first_line = body[0]["text"]
@@ -192,3 +192,19 @@ def test_page_list_follows_the_pdf(docs, built):
             assert words[0] == epub_word, f"page {a.text}: PDF {words[:3]} EPUB {epub_word}"
             checked += 1
     assert checked >= 10
+
+
+def test_soft_hyphens_for_reading_systems(docs):
+    from matbaa.hyphenation import legal_breaks
+
+    part = next(d for n, d in docs.items() if n.endswith("part-1.xhtml"))
+    text = " ".join(part.xpath("//x:section[@epub:type='chapter']//text()[not(ancestor::x:a[@epub:type='noteref'])]",
+                               namespaces=NS))
+    words = re.findall(r"[\w\u00ad]+", text)
+    soft = [w for w in words if "\u00ad" in w]
+    assert len(soft) > 100
+    for w in soft:
+        assert not re.search(r"\d", w) and not w.replace("\u00ad", "").isupper(), w
+        plain = w.replace("\u00ad", "")
+        positions = {i - n for n, i in enumerate(m.start() for m in re.finditer("\u00ad", w))}
+        assert positions <= legal_breaks(plain), w

@@ -57,6 +57,16 @@ def write_epub(book: Book, styles: Path, build: Path) -> Path:
             part_pages[part.index] = page
             body_pages.pop(page, None)
     pagemap.mark_pages(book, body_pages)
+    if book.lang.split("-")[0].lower() == "az":
+        # reading systems have no Azerbaijani patterns: soft hyphens from ours
+        from ..hyphenation import register, soft_hyphenate
+
+        register((book.meta.get("hyphenation") or {}).get("exceptions") or (), styles=styles)
+        for tokens in [c.tokens for c in book.chapters] + [n.tokens for n in book.notes.values()]:
+            for tok in tokens:
+                for child in (tok.children or []) if tok.type == "inline" else []:
+                    if child.type == "text":
+                        child.content = soft_hyphenate(child.content)
     front_pages = [(anchors[a], a) for a in ("half-title", "title-page", "imprint") if a in anchors]
     gloss_pages = {}                      # first glossary entry (or the section) on each page
     if "glossary" in anchors:
