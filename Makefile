@@ -16,7 +16,7 @@ endif
 SOURCES := $(shell find $(MANUSCRIPT) $(STYLES) tools -type f ! -name '*.pyc' ! -path '*/__pycache__/*' 2>/dev/null) pyproject.toml
 MATBAA  := $(VENV)/bin/matbaa
 
-.PHONY: pdf epub html print test check setup clean distclean java chromium
+.PHONY: pdf epub html print test check proof diff setup clean distclean java chromium
 .DELETE_ON_ERROR:
 
 pdf:  $(BUILD)/$(BOOK_ID).pdf
@@ -72,6 +72,17 @@ chromium:
 
 check: $(BUILD)/$(BOOK_ID).epub $(VENV)/.test-installed java chromium node_modules/.installed
 	$(VENV)/bin/python -m matbaa.validate $(BUILD)/$(BOOK_ID).epub --out $(BUILD)/check
+
+# Proofreading: the proof PDF, the report and the contact sheet in $(BUILD)/proof/;
+# fails when the report holds an error.  `make diff` compares the last proofed PDF
+# (or OLD=) with the current one (or NEW=).
+proof: $(VENV)/.installed
+	$(MATBAA) proof -m $(MANUSCRIPT) -o $(BUILD) --styles $(STYLES)
+
+OLD ?= $(BUILD)/proof/$(BOOK_ID).pdf
+NEW ?= $(BUILD)/$(BOOK_ID).pdf
+diff: $(VENV)/.installed $(BUILD)/$(BOOK_ID).pdf
+	$(VENV)/bin/python -m matbaa.proof.diff $(OLD) $(NEW) --out $(BUILD)/diff
 
 clean:
 	rm -rf $(BUILD)

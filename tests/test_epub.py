@@ -140,6 +140,10 @@ def test_reproducible(built, tmp_path):
 
     from matbaa.build import build_epub
 
+    import shutil
+
+    # the page map saved by the session's PDF build, as `make pdf epub` leaves it
+    shutil.copy(built.pdf.with_suffix(".pages.json"), tmp_path)
     again, _ = build_epub(MANUSCRIPT, tmp_path, STYLES)
     assert again.read_bytes() == built.epub.read_bytes()
 

@@ -161,11 +161,12 @@ def test_tagged_pdf_ua_markers(built):
 
 
 def test_press_pdf_has_bleed_and_trim(tmp_path):
-    from conftest import MANUSCRIPT, STYLES
+    from conftest import STYLES
 
     from matbaa.build import build_press
+    from matbaa.sample import HERE as SAMPLE
 
-    press, _ = build_press(MANUSCRIPT, tmp_path, STYLES)
+    press, _ = build_press(SAMPLE, tmp_path, STYLES)   # the sample: the same CSS, fewer pages
     reader = pypdf.PdfReader(press)
     page = reader.pages[0]
     bleed = float(page.trimbox.left) - float(page.mediabox.left)

@@ -92,7 +92,8 @@ def test_fetcher_serves_files_inside(tmp_path):
 
 # ------------------------------------------------------------------ nothing lost
 
-def test_build_never_writes_into_the_manuscript(tmp_path):
+def test_build_never_writes_into_the_manuscript(tmp_path, built):
+    shutil.copy(built.pdf.with_suffix(".pages.json"), tmp_path)   # spare a second layout
     before = tree_hash(MANUSCRIPT)
     for fmt in ("html", "epub"):
         assert matbaa("build", fmt, "-m", str(MANUSCRIPT), "-o", str(tmp_path), cwd=ROOT).returncode == 0

@@ -1,6 +1,7 @@
 """The `matbaa` command.
 
     matbaa build pdf|epub|html|press [-m MANUSCRIPT] [-o BUILD] [--styles STYLES]
+    matbaa proof [-m MANUSCRIPT] [-o BUILD]
     matbaa new DIR
 
 Manuscript problems are printed as `file:line: CODE: severity: message`, all of
@@ -24,6 +25,10 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("-m", "--manuscript", default="manuscript", type=Path)
     b.add_argument("-o", "--build", default="build", type=Path)
     b.add_argument("--styles", type=Path, default=None)
+    pr = sub.add_parser("proof", help="the proof PDF and the proof report (build/proof/)")
+    pr.add_argument("-m", "--manuscript", default="manuscript", type=Path)
+    pr.add_argument("-o", "--build", default="build", type=Path)
+    pr.add_argument("--styles", type=Path, default=None)
     n = sub.add_parser("new", help="create a small sample manuscript")
     n.add_argument("directory", type=Path)
     args = parser.parse_args(argv)
@@ -38,6 +43,10 @@ def main(argv: list[str] | None = None) -> int:
         from .build import BUILDERS, DEFAULT_STYLES
 
         styles = args.styles or DEFAULT_STYLES
+        if args.command == "proof":
+            from .proof import main as proof_main
+
+            return proof_main(args.manuscript, args.build, styles)
         for fmt in args.formats:
             t0 = time.perf_counter()
             out, report = BUILDERS[fmt](args.manuscript, args.build, styles)

@@ -67,8 +67,12 @@ class Difference:
     op: str                     # delete | insert | replace
     source: list[str]
     edition: list[str]
-    location: Location | None   # where in the manuscript
+    location: object | None     # where: a manuscript Location, or a proof line
     explained_by: dict | None   # the correction that documents it
+
+    @property
+    def where(self):
+        return self.location
 
     def __str__(self) -> str:
         what = {"delete": "missing from the edition", "insert": "added by the edition",
@@ -83,8 +87,12 @@ def _explains(corr: dict, source: list[str], edition: list[str]) -> bool:
 
 
 def collate(book: Book, source_text: str) -> list[Difference]:
+    return collate_words(book, source_text, edition_words(book))
+
+
+def collate_words(book: Book, source_text: str, ed: list[tuple[str, object]]) -> list[Difference]:
+    """Compare the source's words with an edition's (word, where) sequence."""
     src = source_words(source_text)
-    ed = edition_words(book)
     matcher = difflib.SequenceMatcher(a=src, b=[w for w, _ in ed], autojunk=False)
     diffs = []
     word_corrections = [c for c in book.corrections if c.get("kind") in ("removed", "word")]

@@ -90,7 +90,7 @@ def layout_book(book: Book, styles: Path, build: Path, press: bool = False):
     attempts: dict[str, int] = {}
     last_try: dict[str, int] = {}
     pristine = copy.deepcopy([c.tokens for c in book.chapters])
-    for _ in range(MAX_ROUNDS):
+    for rounds in range(1, MAX_ROUNDS + 1):
         # the book's tokens, with the corrections decided so far
         for chapter, tokens in zip(book.chapters, copy.deepcopy(pristine)):
             chapter.tokens = tokens
@@ -128,6 +128,7 @@ def layout_book(book: Book, styles: Path, build: Path, press: bool = False):
         if not fixed:
             break
     data["forced"], data["unhyphenated"] = applied   # as in this very layout
+    data["rounds"] = rounds
     data["misplaced"] = [[n.id, call, page] for n, call, page in misplaced_notes(book, data)]
     for note_id, call, page in data["misplaced"]:
         log.warning("note %s: its call is on page %s but the note is on page %s", note_id, call, page)

@@ -1,0 +1,79 @@
+"""Every line of the laid-out book, with what a proofreader needs to know of it.
+
+Walks WeasyPrint's boxes the way pagemap.body_lines does (same order, same
+rules for what is running text), but keeps every line: headings, glossary,
+notes, with their position, their paragraph, their source (data-src) and
+whether they overflow their measure.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..pagemap import HYPHEN_CHARS, _classes, _line_text
+
+
+@dataclass
+class PLine:
+    page: int
+    n: int                 # line number on the page (main flow first, then notes)
+    y: float               # CSS px from the page top
+    height: float
+    x: float
+    text: str
+    kind: str              # body | heading | note | other
+    in_chapter: bool
+    block: int             # identity of the paragraph element (shared across pages)
+    src: str | None        # "chapters/01.md:12", the paragraph's source
+    overflow: float        # px beyond the measure (0 if none)
+
+    @property
+    def hyphenated(self) -> bool:
+        return self.text.rstrip().endswith(HYPHEN_CHARS)
+
+
+HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
+
+
+def all_lines(document) -> list[PLine]:
+    out: list[PLine] = []
+    for number, page in enumerate(document.pages, 1):
+        flow: list[PLine] = []
+        notes: list[PLine] = []
+
+        def walk(box, in_chapter, kind, src, block, sink):
+            cls = _classes(box)
+            if "footnote" in cls and sink is flow:
+                return
+            el = getattr(box, "element", None)
+            tag = getattr(box, "element_tag", "") or ""
+            in_chapter = in_chapter or "chapter" in cls
+            if tag in HEADINGS or "chapter-title" in cls:
+                kind = "heading"
+            if el is not None and el.get("data-src"):
+                src = el.get("data-src")
+            if type(box).__name__ in ("BlockBox", "ParagraphBox") or tag in ("p", "dd", "dt", "li") or "note-p" in cls:
+                block = id(el) if el is not None else block
+            if type(box).__name__ == "LineBox":
+                text = "".join(_line_text(box, set()))
+                if text.strip():
+                    right = max((c.position_x + c.margin_width() for c in box.children), default=box.position_x)
+                    overflow = max(0.0, right - (box.position_x + box.width))
+                    sink.append(PLine(number, 0, box.position_y, box.height, box.position_x, text,
+                                      kind, in_chapter and kind == "body", block, src, overflow))
+                return
+            for child in getattr(box, "children", None) or []:
+                walk(child, in_chapter, kind, src, block, sink)
+
+        for box in page._page_box.children:
+            kind = type(box).__name__
+            if kind == "FootnoteAreaBox":
+                walk(box, False, "note", None, 0, notes)
+            elif kind != "MarginBox":
+                walk(box, False, "body", None, 0, flow)
+        for line in flow:
+            if line.kind == "body" and not line.in_chapter:
+                line.kind = "other"
+        for i, line in enumerate(flow + notes, 1):
+            line.n = i
+        out += flow + notes
+    return out
