@@ -172,3 +172,35 @@ def test_press_pdf_has_bleed_and_trim(tmp_path):
     bleed = float(page.trimbox.left) - float(page.mediabox.left)
     assert bleed == pytest.approx(3 / 25.4 * 72, abs=0.2)   # 3 mm
     assert float(page.trimbox.width) == pytest.approx(419.53, abs=1)
+
+
+def test_outline_lists_the_notes(built, book):
+    reader = pypdf.PdfReader(built.pdf)
+
+    def walk(items):
+        for x in items:
+            yield from walk(x) if isinstance(x, list) else [x.title]
+
+    notes = [t for t in walk(reader.outline) if t.startswith("Qeyd ")]
+    assert notes == [f"Qeyd {n}" for n in range(1, len(book.notes) + 1)]
+
+
+def test_hyphenation_of_the_book(pdf, pagemap):
+    """Measured on the first book: hyphens at legal breaks only, never more than
+    two hyphenated lines in a row, none at a page end."""
+    from matbaa.hyphenation import legal_breaks
+
+    stats = pagemap["hyphenation"]
+    assert stats["hyphenated"] > 30                  # hyphenation is on
+    assert stats["longest_run"] <= 2 and stats["page_end"] == 0
+    assert stats["share"] < 0.30
+    checked = 0
+    for page in pdf.pages:
+        lines = [ln["text"] for ln in page.extract_text_lines() if 10 < ln["chars"][0]["size"] < 11]
+        for a, b in zip(lines, lines[1:]):
+            if a.endswith("\u2010"):
+                head = re.findall(r"\w+$", a[:-1])[0]
+                tail = re.findall(r"^\w+", b)[0]
+                assert len(head) in legal_breaks(head + tail), f"{head}-{tail}"
+                checked += 1
+    assert checked > 30

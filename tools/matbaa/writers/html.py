@@ -48,9 +48,14 @@ def copy_assets(styles: Path, build: Path) -> Path:
 
 
 def write_html(book: Book, styles: Path, build: Path) -> Path:
+    """Write the print document exactly as the PDF build lays it out: with the
+    corrections that the layout loop (writers/pdf.layout_book) decides."""
+    from .pdf import layout_book
+
     copy_assets(styles, build)
+    html, _document, _data = layout_book(book, styles, build)
     target = build / f"{book.id}.html"
-    write_text(target, render_print_html(book, styles))
+    write_text(target, html)
     return target
 
 

@@ -87,8 +87,9 @@ class BookRenderer(RendererHTML):
             return (f'<a class="noteref" epub:type="noteref" role="doc-noteref" id="{note.call_id}" '
                     f'href="{self.note_href}#fn-{note.id}">{n}</a>')
         body = self.note_inline(note)
+        label = escape(f"{self.book.labels.get('note', 'Note')} {n}")
         return (f'<a class="noteref" id="{note.call_id}" href="#fn-{note.id}">{n}</a>'
-                f'<span class="footnote" id="fn-{note.id}">{body}</span>')
+                f'<span class="footnote" id="fn-{note.id}" data-bookmark="{label}">{body}</span>')
 
     # -- notes ----------------------------------------------------------
 
