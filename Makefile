@@ -13,7 +13,7 @@ BOOK_ID := $(shell sed -n "s/^id:[[:space:]]*[\"']\{0,1\}\([A-Za-z0-9._-]*\).*/\
 ifeq ($(BOOK_ID),)
 BOOK_ID := book
 endif
-SOURCES := $(shell find $(MANUSCRIPT) $(STYLES) tools -type f ! -name '*.pyc' ! -path '*/__pycache__/*' 2>/dev/null) pyproject.toml
+SOURCES := $(shell find $(MANUSCRIPT) $(STYLES) tools -type f ! -name '*.pyc' ! -path '*/__pycache__/*' ! -path '*.egg-info*' 2>/dev/null) pyproject.toml
 MATBAA  := $(VENV)/bin/matbaa
 
 .PHONY: pdf epub html print test check proof diff setup clean distclean java chromium
