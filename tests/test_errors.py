@@ -140,3 +140,21 @@ def test_readme_lists_every_error_code():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     for code, (severity, meaning) in CATALOGUE.items():
         assert f"| {code} | {severity} | {meaning} |" in readme, code
+
+
+def test_wrong_type_and_bad_values(ms):
+    p = ms / "book.yaml"
+    text = p.read_text().replace("title: A Sample Book", "title: [A, list]").replace("lang: en", "lang: english!")
+    p.write_text(text.replace("  numbering: continuous", "  numbering: sometimes"))
+    got = codes(ms)
+    assert ("M004", "book.yaml", 4) in got        # title is not a text
+    assert ("M004", "book.yaml", 10) in got       # not a BCP 47 tag
+    assert ("M004", "book.yaml", 16) in got       # not one of the choices
+
+
+def test_empty_chapter_is_built_with_a_warning(ms, tmp_path):
+    (ms / "chapters" / "02-second.md").write_text("")
+    g = ms / "glossary.yaml"   # the entry marked only in chapter 2 is now unmarked: a warning too
+    out, report = build_epub(ms, tmp_path)
+    assert "D003" in {d.code for d in report.warnings}
+    assert out.is_file()

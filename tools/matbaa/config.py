@@ -188,6 +188,18 @@ _KIND_WORDS = {
 }
 
 
+def _type_word(value: Any) -> str:
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, (int, float)):
+        return "a number"
+    return "an empty text" if isinstance(value, str) else type(value).__name__
+
+
 def _validate_keys(data: dict, schema: dict[str, Key], path: Path, report: Report, where: str) -> None:
     for key in data:
         if key == "__duplicates__":
@@ -208,7 +220,7 @@ def _validate_keys(data: dict, schema: dict[str, Key], path: Path, report: Repor
         value = data[key]
         if not _type_ok(spec.kind, value):
             report.add("M004", path, line_of(data, key),
-                       f"'{where}{key}' must be {_KIND_WORDS[spec.kind]}, not {type(value).__name__}: {value!r:.60}.")
+                       f"'{where}{key}' must be {_KIND_WORDS[spec.kind]}, not {_type_word(value)}: {value!r:.60}.")
             continue
         if spec.kind == "date":
             value = data[key] = value.isoformat() if isinstance(value, _dt.date) else value
