@@ -18,6 +18,7 @@ module supplies them:
 """
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from pathlib import Path
@@ -281,20 +282,26 @@ def soft_hyphenate(text: str, lang: str = "az", min_length: int = 6) -> str:
     this to the text nodes of markup, not to the markup.
     """
     def token(match: re.Match) -> str:
-        tok = match.group()
-        if (SOFT_HYPHEN in tok or any(ch.isdigit() for ch in tok) or _IDENTIFIER.search(tok)
-                or any(a.islower() and b.isupper() for a, b in zip(tok, tok[1:]))  # camelCase
-                or any(r.isupper() for r in _UPPER_RUN.findall(tok))
-                or not unicodedata.is_normalized("NFC", tok)):
-            return tok
-        out, last = [], 0
-        for run in _RUN.finditer(tok):
-            word = run.group()
-            if len(word) < min_length:
-                continue
-            for p in hyphenate(word, lang):
-                out += [tok[last:run.start() + p], SOFT_HYPHEN]
-                last = run.start() + p
-        return "".join(out) + tok[last:]
+        return _soft_token(match.group(), lang, min_length, _state.get("key"))
 
     return _TOKEN.sub(token, text)
+
+
+@functools.lru_cache(maxsize=65536)
+def _soft_token(tok: str, lang: str, min_length: int, _registration) -> str:
+    """One token of soft_hyphenate (cached: a book repeats its words; the cache
+    key includes the registration, so new exceptions are honoured)."""
+    if (SOFT_HYPHEN in tok or any(ch.isdigit() for ch in tok) or _IDENTIFIER.search(tok)
+            or any(a.islower() and b.isupper() for a, b in zip(tok, tok[1:]))  # camelCase
+            or any(r.isupper() for r in _UPPER_RUN.findall(tok))
+            or not unicodedata.is_normalized("NFC", tok)):
+        return tok
+    out, last = [], 0
+    for run in _RUN.finditer(tok):
+        word = run.group()
+        if len(word) < min_length:
+            continue
+        for p in hyphenate(word, lang):
+            out += [tok[last:run.start() + p], SOFT_HYPHEN]
+            last = run.start() + p
+    return "".join(out) + tok[last:]

@@ -197,8 +197,6 @@ def load(path: Path, print_html: str) -> dict | None:
 
 def compute(book, styles: Path, build: Path) -> dict:
     """The page map of the book's print layout: saved by the PDF build, else laid out now."""
-    from .writers.pdf import layout_book
-
     from .writers.html import render_print_html
 
     path = Path(build) / f"{book.id}.pages.json"
@@ -210,6 +208,8 @@ def compute(book, styles: Path, build: Path) -> dict:
         wrap_words(book, set(unhyphenated), "nohyph_open", "nohyph_close")
     data = load(path, render_print_html(book, styles))
     if data is None:
+        from .writers.pdf import layout_book   # WeasyPrint is imported only when needed
+
         _html, _document, data = layout_book(book, styles, build)
         save(path, _html, data)
     return data
