@@ -43,6 +43,9 @@ def main(argv: list[str] | None = None) -> int:
         from .build import BUILDERS, DEFAULT_STYLES
 
         styles = args.styles or DEFAULT_STYLES
+        from . import progress
+
+        progress.enable()
         if args.command == "proof":
             from .proof import main as proof_main
 

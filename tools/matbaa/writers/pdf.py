@@ -15,6 +15,7 @@ from urllib.parse import unquote, urlsplit
 from weasyprint import CSS, HTML
 from weasyprint.urls import URLFetcher
 
+from .. import progress
 from ..diagnostics import MatbaaError
 from ..files import atomic_path, write_text
 from ..model import Book
@@ -48,6 +49,7 @@ def layout(book: Book, styles: Path, build: Path, html: str, press: bool = False
     # WeasyPrint hyphenates lang="az" through pyphen: our patterns, the book's exceptions
     register((book.meta.get("hyphenation") or {}).get("exceptions") or (), styles=styles)
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
+    logging.getLogger("weasyprint.progress").propagate = False
     logging.getLogger("fontTools").setLevel(logging.ERROR)
     assets = copy_assets(styles, build)
     fetcher = BookFetcher([assets, book.root])
@@ -99,6 +101,7 @@ def layout_book(book: Book, styles: Path, build: Path, press: bool = False):
         if unhyphenated:
             wrap_words(book, unhyphenated, "nohyph_open", "nohyph_close")
         applied = (sorted(forced), sorted(unhyphenated))
+        progress.set_round(book.id, rounds)
         html = render_print_html(book, styles)
         document = layout(book, styles, build, html, press)
         data = read_pages(document)
@@ -129,6 +132,7 @@ def layout_book(book: Book, styles: Path, build: Path, press: bool = False):
             break
     data["forced"], data["unhyphenated"] = applied   # as in this very layout
     data["rounds"] = rounds
+    progress.done()
     data["misplaced"] = [[n.id, call, page] for n, call, page in misplaced_notes(book, data)]
     for note_id, call, page in data["misplaced"]:
         log.warning("note %s: its call is on page %s but the note is on page %s", note_id, call, page)
