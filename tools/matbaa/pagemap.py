@@ -227,51 +227,71 @@ def _forced_break() -> Token:
     return Token("forced_break", "", 0)
 
 
-def wrap_words(book, indexes: set[int], open_type: str, close_type: str) -> int:
-    """Wrap word k (for k in indexes) in an open/close token pair, when the
-    word lies inside one text token (it nearly always does).  Returns the count."""
-    k = done = 0
+def _text(content: str) -> Token:
+    t = Token("text", "", 0)
+    t.content = content
+    return t
+
+
+def _paragraph_text(tok: Token) -> tuple[str, list[tuple[int, int]]]:
+    """A paragraph's text as read_pages counts it, and, for each character,
+    (index of the child token it comes from, offset in that child)."""
+    text, owners = "", []
+    for i, child in enumerate(tok.children):
+        piece = child.content if child.type == "text" else (
+            " " if child.type in ("softbreak", "hardbreak") else "")
+        text += piece
+        owners += [(i, j) for j in range(len(piece))]
+    return text, owners
+
+
+def _numbered_words(book):
+    """For each paragraph of running text: (its inline token, the owners of its
+    characters, [(k, match)] for its words), k counted over the whole book."""
+    k = 0
     for chapter in book.chapters:
         for tok in chapter.tokens:
             if tok.type != "inline" or not tok.children:
                 continue
-            text, owners = "", []
-            for i, child in enumerate(tok.children):
-                piece = child.content if child.type == "text" else (
-                    " " if child.type in ("softbreak", "hardbreak") else "")
-                text += piece
-                owners += [(i, j) for j in range(len(piece))]
-            cuts: dict[int, list[tuple[int, int]]] = {}
+            text, owners = _paragraph_text(tok)
+            found = []
             for m in WORD.finditer(text):
-                if k in indexes:
-                    (i, a), (i2, b) = owners[m.start()], owners[m.end() - 1]
-                    if i == i2:
-                        cuts.setdefault(i, []).append((a, b + 1))
+                found.append((k, m))
                 k += 1
-            if not cuts:
+            yield tok, owners, found
+
+
+def wrap_words(book, indexes: set[int], open_type: str, close_type: str) -> int:
+    """Wrap word k (for k in indexes) in an open/close token pair, when the
+    word lies inside one text token (it nearly always does).  Returns the count."""
+    done = 0
+    for tok, owners, found in _numbered_words(book):
+        cuts: dict[int, list[tuple[int, int]]] = {}
+        for k, m in found:
+            if k in indexes:
+                (i, a), (i2, b) = owners[m.start()], owners[m.end() - 1]
+                if i == i2:
+                    cuts.setdefault(i, []).append((a, b + 1))
+        if not cuts:
+            continue
+        children = []
+        for i, child in enumerate(tok.children):
+            if i not in cuts:
+                children.append(child)
                 continue
-            children = []
-            for i, child in enumerate(tok.children):
-                if i not in cuts:
-                    children.append(child)
-                    continue
-                pos = 0
-                for a, b in sorted(cuts[i]):
-                    for piece, kind in ((child.content[pos:a], "text"), (None, open_type),
-                                        (child.content[a:b], "text"), (None, close_type)):
-                        if kind != "text":
-                            children.append(Token(kind, "span", 1 if kind == open_type else -1))
-                        elif piece:
-                            t = Token("text", "", 0)
-                            t.content = piece
-                            children.append(t)
-                    pos = b
-                    done += 1
-                if pos < len(child.content):
-                    t = Token("text", "", 0)
-                    t.content = child.content[pos:]
-                    children.append(t)
-            tok.children = children
+            pos = 0
+            for a, b in sorted(cuts[i]):
+                for piece, kind in ((child.content[pos:a], "text"), (None, open_type),
+                                    (child.content[a:b], "text"), (None, close_type)):
+                    if kind != "text":
+                        children.append(Token(kind, "span", 1 if kind == open_type else -1))
+                    elif piece:
+                        children.append(_text(piece))
+                pos = b
+                done += 1
+            if pos < len(child.content):
+                children.append(_text(child.content[pos:]))
+        tok.children = children
     return done
 
 
@@ -282,59 +302,45 @@ def insert_at_words(book, wanted: dict[int, Callable[[], Token]], top_level: boo
     top_level, a word inside a span (a glossary mark, a kept-together numeral)
     gets the token before the span instead, so that it can close the paragraph.
     Returns how many tokens were inserted."""
-    k = placed = 0
-    for chapter in book.chapters:
-        for tok in chapter.tokens:
-            if tok.type != "inline" or not tok.children:
+    placed = 0
+    for tok, owners, found in _numbered_words(book):
+        cuts: dict[int, list[tuple[int, Callable]]] = {}
+        for k, m in found:
+            if k in wanted:
+                i, j = owners[m.start()]
+                if top_level:
+                    depth, opened = 0, None
+                    for n, c in enumerate(tok.children[:i]):
+                        if c.nesting == 1:
+                            depth, opened = depth + 1, (n if depth == 0 else opened)
+                        elif c.nesting == -1:
+                            depth -= 1
+                    if depth > 0:
+                        i, j = opened, -1       # before the opening of the span
+                cuts.setdefault(i, []).append((j, wanted[k]))
+        if not cuts:
+            continue
+        children = []
+        for i, child in enumerate(tok.children):
+            if i not in cuts:
+                children.append(child)
                 continue
-            text, owners = "", []
-            for i, child in enumerate(tok.children):
-                piece = child.content if child.type == "text" else (
-                    " " if child.type in ("softbreak", "hardbreak") else "")
-                text += piece
-                owners += [(i, j) for j in range(len(piece))]
-            cuts: dict[int, list[tuple[int, Callable]]] = {}
-            for m in WORD.finditer(text):
-                if k in wanted:
-                    i, j = owners[m.start()]
-                    if top_level:
-                        depth, opened = 0, None
-                        for n, c in enumerate(tok.children[:i]):
-                            if c.nesting == 1:
-                                depth, opened = depth + 1, (n if depth == 0 else opened)
-                            elif c.nesting == -1:
-                                depth -= 1
-                        if depth > 0:
-                            i, j = opened, -1       # before the opening of the span
-                    cuts.setdefault(i, []).append((j, wanted[k]))
-                k += 1
-            if not cuts:
-                continue
-            children = []
-            for i, child in enumerate(tok.children):
-                if i not in cuts:
-                    children.append(child)
-                    continue
-                pos = 0
-                for j, make in cuts[i]:
-                    if j == -1:
-                        children.append(make())
-                        placed += 1
-                        continue
-                    if j > pos:
-                        t = Token("text", "", 0)
-                        t.content = child.content[pos:j]
-                        children.append(t)
+            pos = 0
+            for j, make in cuts[i]:
+                if j == -1:
                     children.append(make())
                     placed += 1
-                    pos = j
-                if child.type == "text":
-                    t = Token("text", "", 0)
-                    t.content = child.content[pos:]
-                    children.append(t)
-                else:
-                    children.append(child)
-            tok.children = children
+                    continue
+                if j > pos:
+                    children.append(_text(child.content[pos:j]))
+                children.append(make())
+                placed += 1
+                pos = j
+            if child.type == "text":
+                children.append(_text(child.content[pos:]))
+            else:
+                children.append(child)
+        tok.children = children
     return placed
 
 
