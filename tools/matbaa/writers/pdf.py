@@ -107,11 +107,15 @@ def layout_book(book: Book, styles: Path, build: Path, press: bool = False):
         data = read_pages(document)
         bad = misplaced_notes(book, data)
         fixed = False
-        if bad:
+        # Parts open on a new page, so the first misplaced note of each part can
+        # be corrected in the same round: the corrections cannot disturb each other.
+        firsts = {}
+        for note, _call, _page in bad:
+            firsts.setdefault(note.part_index, note)
+        for note in firsts.values():
             # First try ending the page after the call's line (the note then has
             # the room below it); if the note still does not follow, move the
             # call's line itself to the next page.
-            note = bad[0][0]
             tries = attempts.setdefault(note.id, 0)
             line = next((i for i, ids in enumerate(data["line_ids"]) if note.call_id in ids), None)
             if line is not None and tries < 2:
