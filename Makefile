@@ -16,7 +16,7 @@ endif
 SOURCES := $(shell find $(MANUSCRIPT) $(STYLES) tools -type f ! -name '*.pyc' ! -path '*/__pycache__/*' ! -path '*.egg-info*' 2>/dev/null) pyproject.toml
 MATBAA  := $(VENV)/bin/matbaa
 
-.PHONY: pdf epub html print test test-slow check proof diff setup clean distclean java chromium
+.PHONY: pdf epub html print test test-slow check proof diff bench watch setup clean distclean java chromium
 .DELETE_ON_ERROR:
 
 pdf:  $(BUILD)/$(BOOK_ID).pdf
@@ -86,6 +86,17 @@ OLD ?= $(BUILD)/proof/$(BOOK_ID).pdf
 NEW ?= $(BUILD)/$(BOOK_ID).pdf
 diff: $(VENV)/.installed $(BUILD)/$(BOOK_ID).pdf
 	$(VENV)/bin/python -m matbaa.proof.diff $(OLD) $(NEW) --out $(BUILD)/diff
+
+# The benchmark (several runs, medians, the anchors WeasyPrint alone and pandoc
+# measured side by side): build/bench/results.md and results.json.
+BENCH_ARGS ?= --sizes 1,10,40 --runs 3
+
+bench: $(VENV)/.test-installed
+	$(VENV)/bin/python -m matbaa.bench --out $(BUILD)/bench $(BENCH_ARGS)
+
+# Rebuild the PDF and the EPUB on every change of the manuscript or the styles.
+watch: $(VENV)/.installed
+	$(VENV)/bin/python -m matbaa.watch -m $(MANUSCRIPT) -o $(BUILD) --styles $(STYLES)
 
 clean:
 	rm -rf $(BUILD)

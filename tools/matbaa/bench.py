@@ -10,8 +10,9 @@ and anchors).  N = 1 is the first book's text unchanged.  The synthetic
 manuscripts are written to <out>/temp/xN/manuscript.
 
 Each build runs in its own process (`python -m matbaa build …`), timed by the
-wall clock, with its peak memory from `os.wait4` (ru_maxrss of that child and
-its descendants).  Measured, each `--runs` times (median, min, max):
+wall clock, with its peak memory (largest resident set of the process and its
+descendants: GNU time's %M, else ru_maxrss from os.wait4).  Measured, each
+`--runs` times (median, min, max):
 
     pdf_full        `matbaa build pdf` into an empty folder
     epub_full       `matbaa build epub` into an empty folder (lays the book out
@@ -24,8 +25,10 @@ its descendants).  Measured, each `--runs` times (median, min, max):
 
 and the anchors, in the same run:
 
-    weasyprint      WeasyPrint alone on matbaa's own print HTML (`matbaa build
-                    html`), in a fresh `python -c "… HTML(f).write_pdf(o)"`
+    weasyprint      WeasyPrint alone on matbaa's own print HTML (the document
+                    of the full PDF build's last layout, which `matbaa build
+                    html` writes), in a fresh `python -c "… HTML(f).write_pdf(o)"`:
+                    one layout, no corrections, no matbaa hyphenation patterns
     pandoc          the pandoc binary of PyPI `pypandoc-binary` converting the
                     same chapters (concatenated Markdown) to EPUB
 
@@ -238,7 +241,14 @@ def note(msg: str) -> None:
     print(f"bench: {msg}", file=sys.stderr, flush=True)
 
 
-def bench_size(n: int, runs: int, out: Path, source: Path, styles: Path, phase_runs: int) -> dict:
+SKIPPABLE = ("pdf", "epub_full", "rebuild", "make_noop", "phases", "anchors")   # "pdf" skips all that needs it
+
+
+def bench_size(n: int, runs: int, out: Path, source: Path, styles: Path, phase_runs: int = 1,
+               skip: frozenset[str] = frozenset()) -> dict:
+    """Every measurement of one size; `skip` names measurements left out (SKIPPABLE)."""
+    if "pdf" in skip:       # epub_after_pdf, the rebuilds and make all start from the full PDF build
+        skip = skip | {"rebuild", "make_noop"}
     py = sys.executable
     work = out / "temp" / f"x{n}"
     if work.exists():
@@ -263,76 +273,88 @@ def bench_size(n: int, runs: int, out: Path, source: Path, styles: Path, phase_r
 
     # full PDF, each run into an empty folder; the last folder is kept for what follows
     main = work / "build"
+    pdf, epub = main / f"{book_id}.pdf", main / f"{book_id}.epub"
 
     def pdf_full(r):
         if main.exists():
             shutil.rmtree(main)
         return matbaa("pdf", main, f"pdf_full-{r}")
-    samples = series("pdf_full", pdf_full)
-    pdf = main / f"{book_id}.pdf"
-    m["pdf_full"] = summarize(samples, pages=pdf_pages(pdf), bytes=pdf.stat().st_size)
+    if "pdf" not in skip:
+        samples = series("pdf_full", pdf_full)
+        m["pdf_full"] = summarize(samples, pages=pdf_pages(pdf), bytes=pdf.stat().st_size)
 
-    def epub_full(r):
-        d = work / "epub-cold"
-        if d.exists():
-            shutil.rmtree(d)
-        return matbaa("epub", d, f"epub_full-{r}")
-    samples = series("epub_full", epub_full)
-    m["epub_full"] = summarize(samples, bytes=(work / "epub-cold" / f"{book_id}.epub").stat().st_size)
+    # the anchors: (a) WeasyPrint alone on matbaa's own print HTML, the very
+    # document of the PDF build's last layout (what `matbaa build html` writes),
+    # copied with its assets from the full build (else made by `matbaa build html`)
+    if "anchors" not in skip:
+        html_dir = work / "html"
+        if (main / f"{book_id}.html").is_file():
+            shutil.copytree(main / "assets", html_dir / "assets")
+            shutil.copyfile(main / f"{book_id}.html", html_dir / f"{book_id}.html")
+        else:   # no PDF build: the print HTML before any layout correction (no layout at all)
+            run_measured([py, "-m", "matbaa.bench", "--html", str(ms), str(styles), str(html_dir)],
+                         logs / "html.log")
+        html = html_dir / f"{book_id}.html"
+        wp_pdf = work / "weasyprint.pdf"
+        code = f"from weasyprint import HTML; HTML({str(html)!r}).write_pdf({str(wp_pdf)!r})"
+        samples = series("weasyprint", lambda r: run_measured([py, "-c", code], logs / f"weasyprint-{r}.log"))
+        m["weasyprint"] = summarize(samples, pages=pdf_pages(wp_pdf), bytes=wp_pdf.stat().st_size)
 
-    samples = series("epub_after_pdf", lambda r: matbaa("epub", main, f"epub_after_pdf-{r}"))
-    m["epub_after_pdf"] = summarize(samples, bytes=(main / f"{book_id}.epub").stat().st_size)
+        # (b) pandoc, the same chapters concatenated, to EPUB
+        pandoc = pandoc_binary()
+        if pandoc is None:
+            note("no pandoc (pip install pypandoc-binary): the EPUB anchor is skipped")
+            m["pandoc"] = {"skipped": "pandoc not found (PyPI pypandoc-binary)"}
+        else:
+            md = work / "pandoc" / "book.md"
+            md.parent.mkdir(parents=True, exist_ok=True)
+            md.write_text("\n\n".join(p.read_text(encoding="utf-8") for p in chapter_paths(ms)), encoding="utf-8")
+            pd_epub = md.with_suffix(".epub")
+            cmd = [str(pandoc), str(md), "-f", "markdown", "-t", "epub3", "-o", str(pd_epub),
+                   "--metadata", f"title={book_id}", "--metadata", "lang=az"]
+            samples = series("pandoc", lambda r: run_measured(cmd, logs / f"pandoc-{r}.log"))
+            m["pandoc"] = summarize(samples, bytes=pd_epub.stat().st_size, binary=str(pandoc))
+
+    if "epub_full" not in skip:
+        def epub_full(r):
+            d = work / "epub-cold"
+            if d.exists():
+                shutil.rmtree(d)
+            return matbaa("epub", d, f"epub_full-{r}")
+        samples = series("epub_full", epub_full)
+        m["epub_full"] = summarize(samples, bytes=(work / "epub-cold" / f"{book_id}.epub").stat().st_size)
+
+    if "pdf" not in skip:
+        samples = series("epub_after_pdf", lambda r: matbaa("epub", main, f"epub_after_pdf-{r}"))
+        m["epub_after_pdf"] = summarize(samples, bytes=epub.stat().st_size)
 
     # one sentence changed, then PDF and EPUB again (in that order, as make does)
     editor = SentenceEditor(ms)
-    pdf_samples, epub_samples = [], []
-    for r in range(1, runs + 1):
-        editor.edit(r)
-        pdf_samples.append(matbaa("pdf", main, f"pdf_rebuild-{r}"))
-        epub_samples.append(matbaa("epub", main, f"epub_rebuild-{r}"))
-        note(f"x{n} rebuild {r}/{runs}: pdf {pdf_samples[-1]['seconds']:.2f} s, "
-             f"epub {epub_samples[-1]['seconds']:.2f} s")
-    where = f"{editor.path.relative_to(ms)}:{editor.line + 1}"
-    m["pdf_rebuild"] = summarize(pdf_samples, edited=where, pages=pdf_pages(pdf))
-    m["epub_rebuild"] = summarize(epub_samples, edited=where)
+    if "rebuild" not in skip:
+        pdf_samples, epub_samples = [], []
+        for r in range(1, runs + 1):
+            editor.edit(r)
+            pdf_samples.append(matbaa("pdf", main, f"pdf_rebuild-{r}"))
+            epub_samples.append(matbaa("epub", main, f"epub_rebuild-{r}"))
+            note(f"x{n} rebuild {r}/{runs}: pdf {pdf_samples[-1]['seconds']:.2f} s, "
+                 f"epub {epub_samples[-1]['seconds']:.2f} s")
+        where = f"{editor.path.relative_to(ms)}:{editor.line + 1}"
+        m["pdf_rebuild"] = summarize(pdf_samples, edited=where, pages=pdf_pages(pdf))
+        m["epub_rebuild"] = summarize(epub_samples, edited=where)
 
     # make with nothing changed (a first make brings the outputs up to date if the
     # code or styles changed meanwhile)
-    make = ["make", "--no-print-directory", "pdf", "epub", f"MANUSCRIPT={ms.resolve()}", f"BUILD={main.resolve()}"]
-    run_measured(make, logs / "make-prime.log", cwd=ROOT)
+    if "make_noop" not in skip:
+        make = ["make", "--no-print-directory", "pdf", "epub", f"MANUSCRIPT={ms}", f"BUILD={main}"]
+        run_measured(make, logs / "make-prime.log", cwd=ROOT)
 
-    def make_noop(r):
-        before = {p: p.stat().st_mtime_ns for p in (pdf, main / f"{book_id}.epub")}
-        s = run_measured(make, logs / f"make_noop-{r}.log", cwd=ROOT)
-        s["did_work"] = any(p.stat().st_mtime_ns != t for p, t in before.items())
-        return s
-    samples = series("make_noop", make_noop)
-    m["make_noop"] = summarize(samples, did_work=any(s["did_work"] for s in samples))
-
-    # anchor (a): WeasyPrint alone on matbaa's own print HTML
-    html_dir = work / "html"
-    run_measured([py, "-m", "matbaa", "build", "html", "-m", str(ms), "-o", str(html_dir),
-                  "--styles", str(styles)], logs / "html.log")
-    html = html_dir / f"{book_id}.html"
-    wp_pdf = work / "weasyprint.pdf"
-    code = f"from weasyprint import HTML; HTML({str(html)!r}).write_pdf({str(wp_pdf)!r})"
-    samples = series("weasyprint", lambda r: run_measured([py, "-c", code], logs / f"weasyprint-{r}.log"))
-    m["weasyprint"] = summarize(samples, pages=pdf_pages(wp_pdf), bytes=wp_pdf.stat().st_size)
-
-    # anchor (b): pandoc, the same chapters concatenated, to EPUB
-    pandoc = pandoc_binary()
-    if pandoc is None:
-        note("no pandoc (pip install pypandoc-binary): the EPUB anchor is skipped")
-        m["pandoc"] = {"skipped": "pandoc not found (PyPI pypandoc-binary)"}
-    else:
-        md = work / "pandoc" / "book.md"
-        md.parent.mkdir(parents=True, exist_ok=True)
-        md.write_text("\n\n".join(p.read_text(encoding="utf-8") for p in chapter_paths(ms)), encoding="utf-8")
-        pd_epub = md.with_suffix(".epub")
-        cmd = [str(pandoc), str(md), "-f", "markdown", "-t", "epub3", "-o", str(pd_epub),
-               "--metadata", f"title={book_id}", "--metadata", "lang=az"]
-        samples = series("pandoc", lambda r: run_measured(cmd, logs / f"pandoc-{r}.log"))
-        m["pandoc"] = summarize(samples, bytes=pd_epub.stat().st_size, binary=str(pandoc))
+        def make_noop(r):
+            before = {p: p.stat().st_mtime_ns for p in (pdf, epub)}
+            s = run_measured(make, logs / f"make_noop-{r}.log", cwd=ROOT)
+            s["did_work"] = any(p.stat().st_mtime_ns != t for p, t in before.items())
+            return s
+        samples = series("make_noop", make_noop)
+        m["make_noop"] = summarize(samples, did_work=any(s["did_work"] for s in samples))
 
     # ratios to the anchors
     for name, row in m.items():
@@ -341,26 +363,31 @@ def bench_size(n: int, runs: int, out: Path, source: Path, styles: Path, phase_r
             row["anchor"] = ANCHOR_OF[name]
             row["ratio"] = row["median"] / anchor["median"]
             row["memory_ratio"] = row["peak_rss_mb"] / anchor["peak_rss_mb"]
-    if m["pdf_rebuild"].get("median"):
+    if "pdf_rebuild" in m:
         m["pdf_rebuild"]["ratio_to_full"] = m["pdf_rebuild"]["median"] / m["pdf_full"]["median"]
-    m["pdf_full"]["bytes_ratio"] = m["pdf_full"]["bytes"] / m["weasyprint"]["bytes"]
+    if "weasyprint" in m and "pdf_full" in m:
+        m["pdf_full"]["bytes_ratio"] = m["pdf_full"]["bytes"] / m["weasyprint"]["bytes"]
 
     # phases, in-process in a child that imports matbaa
     editor.restore()
-    phases = []
-    for r in range(1, phase_runs + 1):
-        target = work / "phases.json"
-        s = run_measured([py, "-m", "matbaa.bench", "--phases", str(ms), str(work / "phases-build"),
-                          str(styles), str(target)], logs / f"phases-{r}.log")
-        p = json.loads(target.read_text(encoding="utf-8"))
-        p["peak_rss_mb"] = s["peak_rss_mb"]
-        phases.append(p)
-        note(f"x{n} phases {r}/{phase_runs}: " + ", ".join(f"{k} {p[k]:.2f}" for k in PHASES))
-    phase = {k: statistics.median(p[k] for p in phases) for k in PHASES}
-    phase.update(runs=phase_runs, layout_rounds=phases[-1]["layout_rounds"],
-                 pdf_total=statistics.median(p["pdf_total"] for p in phases),
-                 peak_rss_mb=max(p["peak_rss_mb"] for p in phases))
-    return {"book": info, "measurements": m, "phases": phase}
+    result = {"book": info, "measurements": m}
+    if "phases" not in skip:
+        phases = []
+        for r in range(1, phase_runs + 1):
+            target = work / "phases.json"
+            s = run_measured([py, "-m", "matbaa.bench", "--phases", str(ms), str(work / "phases-build"),
+                              str(styles), str(target)], logs / f"phases-{r}.log")
+            p = json.loads(target.read_text(encoding="utf-8"))
+            p["peak_rss_mb"] = s["peak_rss_mb"]
+            phases.append(p)
+            note(f"x{n} phases {r}/{phase_runs}: " + ", ".join(f"{k} {p[k]:.2f}" for k in PHASES)
+                 + f"; {p['layout_rounds']} layout rounds")
+        phase = {k: statistics.median(p[k] for p in phases) for k in (*PHASES, "pdf_total")}
+        phase.update(runs=phase_runs, layout_rounds=phases[-1]["layout_rounds"],
+                     unhooked=phases[-1].get("unhooked", []), peak_rss_mb=max(p["peak_rss_mb"] for p in phases))
+        phase["layout_per_round"] = phase["layout"] / max(1, phase["layout_rounds"])
+        result["phases"] = phase
+    return result
 
 
 # ------------------------------------------------------------------ phases (child process)
@@ -418,16 +445,23 @@ def measure_phases(manuscript: Path, build: Path, styles: Path) -> dict:
             document.write_pdf = timed("pdf_write", document.write_pdf)
             return document
 
-    saved = (pdf_writer.HTML, pdf_writer.render_print_html, pagemap.read_pages)
-    pdf_writer.HTML = TimedHTML
-    pdf_writer.render_print_html = timed("templates", pdf_writer.render_print_html)
-    pagemap.read_pages = timed("pagemap", pagemap.read_pages)
+    # the names the writers look up when they run; one that has gone (the code
+    # moved on) leaves its phase at 0 and in "unhooked", and the time in pdf_other
+    hooks = [(pdf_writer, "HTML", lambda f: TimedHTML),
+             (pdf_writer, "render_print_html", lambda f: timed("templates", f)),
+             (pagemap, "read_pages", lambda f: timed("pagemap", f))]
+    saved = [(mod, name, getattr(mod, name)) for mod, name, _ in hooks if hasattr(mod, name)]
+    t["unhooked"] = [f"{mod.__name__}.{name}" for mod, name, _ in hooks if not hasattr(mod, name)]
+    for mod, name, wrap in hooks:
+        if hasattr(mod, name):
+            setattr(mod, name, wrap(getattr(mod, name)))
     try:
         t0 = time.perf_counter()
         pdf_writer.write_pdf(book, styles, build)
         t["pdf_total"] = time.perf_counter() - t0
     finally:
-        pdf_writer.HTML, pdf_writer.render_print_html, pagemap.read_pages = saved
+        for mod, name, original in saved:
+            setattr(mod, name, original)
     t["pdf_other"] = t["pdf_total"] - sum(t[k] for k in ("templates", "layout", "pagemap", "pdf_write"))
 
     book, _, _ = load()                    # the PDF build may have split a paragraph in its copy
@@ -448,7 +482,7 @@ def table(results: dict) -> str:
     for size, res in results["sizes"].items():
         b = res["book"]
         m = res["measurements"]
-        pages = m["pdf_full"].get("pages")
+        pages = m.get("pdf_full", m.get("weasyprint", {})).get("pages")
         lines += [f"### {size}x: {b['parts']} parts, {b['chapters']} chapters, {b['notes']} notes, "
                   f"{b['words']} words, {pages} PDF pages", "",
                   "| measurement | median s | min s | max s | ratio to anchor | peak MB | memory ratio |",
@@ -458,7 +492,8 @@ def table(results: dict) -> str:
             if "median" not in row:
                 lines.append(f"| {ROW_TITLES[name]} | – | – | – | {row.get('skipped', 'not measured')} | – | – |")
                 continue
-            ratio = f"{row['ratio']:.2f}× {row['anchor']}" if "ratio" in row else "(anchor)"
+            ratio = f"{row['ratio']:.2f}× {row['anchor']}" if "ratio" in row else (
+                "(anchor)" if name in ("weasyprint", "pandoc") else "–")
             if name == "pdf_rebuild" and "ratio_to_full" in row:
                 ratio += f"; {row['ratio_to_full']:.2f}× full"
             if name == "make_noop" and row.get("did_work"):
@@ -466,21 +501,47 @@ def table(results: dict) -> str:
             mem = f"{row['memory_ratio']:.2f}" if "memory_ratio" in row else "–"
             lines.append(f"| {ROW_TITLES[name]} | {fmt_s(row['median'])} | {fmt_s(row['min'])} | "
                          f"{fmt_s(row['max'])} | {ratio} | {row['peak_rss_mb']:.0f} | {mem} |")
-        wp = m["weasyprint"]
-        lines += ["", f"PDF size: matbaa {m['pdf_full']['bytes'] / 1e6:.2f} MB, WeasyPrint alone "
+        lines.append("")
+        wp = m.get("weasyprint")
+        if wp and "bytes" in wp and "bytes_ratio" in m.get("pdf_full", {}):
+            lines += [f"PDF size: matbaa {m['pdf_full']['bytes'] / 1e6:.2f} MB, WeasyPrint alone "
                       f"{wp['bytes'] / 1e6:.2f} MB ({m['pdf_full']['bytes_ratio']:.2f}×); "
                       f"pages: matbaa {pages}, WeasyPrint alone {wp.get('pages')}.", ""]
-        ph = res["phases"]
-        lines += ["Phases (s, in-process, " + (f"median of {ph['runs']} runs" if ph["runs"] > 1 else "one run")
-                  + f"; layout ran {ph['layout_rounds']} time(s) to keep notes with their calls):", "",
-                  "| " + " | ".join(PHASES) + " | PDF total |",
-                  "|" + "---:|" * (len(PHASES) + 1),
-                  "| " + " | ".join(fmt_s(ph[k]) for k in PHASES) + f" | {fmt_s(ph['pdf_total'])} |", ""]
+        ph = res.get("phases")
+        if ph:
+            lines += ["Phases (s, in-process, " + (f"median of {ph['runs']} runs" if ph["runs"] > 1 else "one run")
+                      + f"; the layout ran {ph['layout_rounds']} time(s), {fmt_s(ph['layout_per_round'])} s each, "
+                      "for its corrections (notes kept on the page of their call, hyphens at page ends)):", "",
+                      "| " + " | ".join(PHASES) + " | PDF total |",
+                      "|" + "---:|" * (len(PHASES) + 1),
+                      "| " + " | ".join(fmt_s(ph[k]) for k in PHASES) + f" | {fmt_s(ph['pdf_total'])} |", ""]
     return "\n".join(lines)
+
+
+def write_report(results: dict, out: Path) -> str:
+    meta = results["meta"]
+    (out / "results.json").write_text(json.dumps(results, indent=1, ensure_ascii=False), encoding="utf-8")
+    md = table(results)
+    head = (f"# matbaa bench, {meta['date']}\n\n"
+            f"{meta['runs']} run(s) each; {meta['cpus']} CPUs; WeasyPrint {meta['weasyprint']}; "
+            f"{meta['pandoc'] or 'no pandoc'}; Python {meta['python']}; peak memory by {meta['peak_memory_by']}.\n"
+            "Ratios: PDF rows and make to WeasyPrint alone on the same HTML, EPUB rows to pandoc "
+            "on the same chapters.\n\n")
+    (out / "results.md").write_text(head + md + "\n", encoding="utf-8")
+    return md
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--html"]:                 # internal: the print HTML without the layout loop
+        from .build import load
+        from .writers.html import copy_assets, render_print_html
+
+        ms, styles, build = map(Path, argv[1:4])
+        book, _ = load(ms, styles)
+        copy_assets(styles, build)
+        (build / f"{book.id}.html").write_text(render_print_html(book, styles), encoding="utf-8")
+        return 0
     if argv[:1] == ["--phases"]:               # internal: the phase-timing child
         ms, build, styles, target = map(Path, argv[1:5])
         result = measure_phases(ms, build, styles)
@@ -490,6 +551,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sizes", default="1,10,40", help="book lengths, in multiples of the first book")
     ap.add_argument("--runs", type=int, default=3, help="runs of each measurement (median, min, max)")
     ap.add_argument("--phase-runs", type=int, default=1, help="runs of the in-process phase timing")
+    ap.add_argument("--skip", default="", help=f"measurements to leave out, comma-separated: {','.join(SKIPPABLE)}")
     ap.add_argument("--out", type=Path, default=Path("build/bench"))
     ap.add_argument("-m", "--manuscript", type=Path, default=MANUSCRIPT)
     ap.add_argument("--styles", type=Path, default=STYLES)
@@ -498,23 +560,27 @@ def main(argv: list[str] | None = None) -> int:
     sizes = [1] if args.quick else [int(s) for s in args.sizes.split(",") if s.strip()]
     runs = 1 if args.quick else args.runs
     phase_runs = 1 if args.quick else args.phase_runs
-    if runs < 1 or not sizes or min(sizes) < 1:
-        ap.error("--runs and every size must be at least 1")
+    skip = frozenset(x.strip() for x in args.skip.split(",") if x.strip())
+    if runs < 1 or phase_runs < 1 or not sizes or min(sizes) < 1:
+        ap.error("--runs, --phase-runs and every size must be at least 1")
+    if skip - set(SKIPPABLE):
+        ap.error(f"--skip: unknown {', '.join(sorted(skip - set(SKIPPABLE)))} (known: {', '.join(SKIPPABLE)})")
     out = args.out.resolve()
     out.mkdir(parents=True, exist_ok=True)
     pandoc = pandoc_binary()
     pandoc_version = None
     if pandoc:
-        pandoc_version = subprocess.run([str(pandoc), "--version"], capture_output=True, text=True).stdout.split("\n")[0]
+        pandoc_version = subprocess.run([str(pandoc), "--version"], capture_output=True,
+                                        text=True).stdout.split("\n")[0]
     from importlib.metadata import version
 
-    weasyprint_version = version("weasyprint")
     results = {
         "meta": {"date": dt.datetime.now().isoformat(timespec="seconds"), "sizes": sizes, "runs": runs,
-                 "python": platform.python_version(), "weasyprint": weasyprint_version,
+                 "python": platform.python_version(), "weasyprint": version("weasyprint"),
                  "pandoc": pandoc_version, "cpus": os.cpu_count(), "machine": platform.machine(),
+                 "load_average": os.getloadavg()[0],
                  "peak_memory_by": "GNU time %M" if GNU_TIME.is_file() else "os.wait4 ru_maxrss",
-                 "manuscript": str(args.manuscript.resolve()),
+                 "manuscript": str(args.manuscript.resolve()), "skipped": sorted(skip),
                  "command": "python -m matbaa.bench " + " ".join(argv)},
         "sizes": {},
     }
@@ -523,18 +589,12 @@ def main(argv: list[str] | None = None) -> int:
         for n in sizes:
             note(f"size x{n}")
             results["sizes"][str(n)] = bench_size(n, runs, out, args.manuscript.resolve(),
-                                                  args.styles.resolve(), phase_runs)
+                                                  args.styles.resolve(), phase_runs, skip)
+            results["meta"]["seconds"] = round(time.perf_counter() - t0, 1)
+            md = write_report(results, out)     # after each size: a long run killed keeps what it measured
     except BenchError as exc:
         print(f"bench: {exc}", file=sys.stderr)
         return 1
-    results["meta"]["seconds"] = round(time.perf_counter() - t0, 1)
-    (out / "results.json").write_text(json.dumps(results, indent=1, ensure_ascii=False), encoding="utf-8")
-    md = table(results)
-    head = (f"# matbaa bench, {results['meta']['date']}\n\n"
-            f"{runs} run(s) each; {os.cpu_count()} CPUs; WeasyPrint {weasyprint_version}; "
-            f"{pandoc_version or 'no pandoc'}; Python {platform.python_version()}.\n"
-            "Ratios: PDF rows and make to WeasyPrint alone on the same HTML, EPUB rows to pandoc.\n\n")
-    (out / "results.md").write_text(head + md + "\n", encoding="utf-8")
     print(md)
     print(f"bench: wrote {out / 'results.json'} and {out / 'results.md'} ({results['meta']['seconds']} s)")
     return 0
