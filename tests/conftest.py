@@ -72,5 +72,10 @@ def epubcheck_report(built) -> dict:
     return run_epubcheck(built.epub, built.build / "epubcheck.json")
 
 
+def pytest_addoption(parser):
+    parser.addoption("--update-golden", action="store_true",
+                     help="rewrite tests/golden/ from the current build (then review the diff by eye)")
+
+
 def pytest_report_header(config):
     return f"matbaa tests; python {sys.version.split()[0]}"
