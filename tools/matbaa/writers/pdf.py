@@ -8,6 +8,7 @@ everything else, so a build never reads outside the book nor touches the network
 from __future__ import annotations
 
 import copy
+import gc
 import logging
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -103,6 +104,8 @@ def layout_book(book: Book, styles: Path, build: Path, press: bool = False):
         applied = (sorted(forced), sorted(unhyphenated))
         progress.set_round(book.id, rounds)
         html = render_print_html(book, styles)
+        document = data = None          # free the previous round's layout first: one book in memory
+        gc.collect()
         document = layout(book, styles, build, html, press)
         data = read_pages(document)
         bad = misplaced_notes(book, data)
