@@ -1,5 +1,4 @@
 """The first book's manuscript: every word of the source, and a real apparatus."""
-from pathlib import Path
 
 from conftest import MANUSCRIPT
 

@@ -65,7 +65,6 @@ def test_outline_has_parts_and_glossary(built):
 
 
 def test_every_footnote_on_the_page_of_its_call(pdf, book):
-    body_size = None
     for note in sorted(book.notes.values(), key=lambda n: n.number):
         n = str(note.number)
         found = False

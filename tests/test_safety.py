@@ -15,8 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from matbaa.diagnostics import MatbaaError, Report
-from matbaa.reader import read_book
+from matbaa.diagnostics import MatbaaError
 from matbaa.sample import HERE as SAMPLE
 
 from conftest import MANUSCRIPT, ROOT, STYLES

@@ -7,7 +7,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 from ..collate import WORD, collate_words, head_words, words
-from ..language import lower, sort_key
+from ..language import sort_key
 from .catalogue import Finding
 from .layout import PLine
 

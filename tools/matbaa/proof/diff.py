@@ -35,7 +35,7 @@ def _texts(pdf_path: Path) -> list[str]:
 
 
 def diff(old: Path, new: Path, out: Path) -> dict:
-    from PIL import Image, ImageChops, ImageDraw
+    from PIL import ImageChops, ImageDraw
 
     out.mkdir(parents=True, exist_ok=True)
     a_img, b_img = _render(old), _render(new)

@@ -35,7 +35,7 @@ RULES: list[tuple[re.Pattern, str]] = [
 
 NOBR = re.compile(rf"(?<![\w-])(?:\d+(?:[.,]\d+)*(?:–\d+)?|[{UPPER}]{{2,}}|{ROMAN}–{ROMAN})-[{LOWER}]+")
 def smart_quotes(text: str, quotes: list[str]) -> str:
-    out, depth = [], 0
+    out = []
     for i, ch in enumerate(text):
         if ch == '"':
             before = text[i - 1] if i else " "
