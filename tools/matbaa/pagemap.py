@@ -24,6 +24,7 @@ from markdown_it.token import Token
 from .collate import WORD
 
 HYPHEN_CHARS = ("\u2010", "\u00ad")  # WeasyPrint's default hyphenate-character, soft hyphen
+WORD_JOINER = "\u2060"               # keeps a numeral and its suffix together in print (render.py)
 
 
 @dataclass
@@ -97,7 +98,7 @@ def _line_text(box, ids: set[str]):
         if "noteref" in cls or "::" in (getattr(child, "element_tag", "") or ""):
             continue
         if type(child).__name__ == "TextBox":
-            yield child.text
+            yield child.text.replace(WORD_JOINER, "")
         else:
             yield from _line_text(child, ids)
 
@@ -121,13 +122,17 @@ def join_lines(lines: list[Line]) -> tuple[str, list[int]]:
 
 def hyphen_problems(lines: list[Line], max_run: int = 2) -> list[int]:
     """Lines whose hyphenated end should not be: the one that makes a run of
-    more than `max_run` hyphenated lines, and the last line of a page."""
+    more than `max_run` hyphenated lines, the last line of a page, and a line
+    that holds nothing but the hyphenated fragment."""
     bad, run = [], 0
     for i, line in enumerate(lines):
         hyphenated = line.text.rstrip().endswith(HYPHEN_CHARS)
         run = run + 1 if hyphenated else 0
         page_end = i + 1 < len(lines) and lines[i + 1].page != line.page
-        if hyphenated and (run > max_run or page_end):
+        # WeasyPrint can end a nearly empty line with a hyphen ("mər-", "mərkəz ətra-"):
+        # keep that word whole
+        alone = hyphenated and len(line.text.split()) <= 2
+        if hyphenated and (run > max_run or page_end or alone):
             bad.append(i)
             run = 0
     return bad

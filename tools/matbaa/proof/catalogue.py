@@ -35,6 +35,7 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
     "L008": ("layout", ERROR, "a glyph drawn from a fallback font"),
     "L009": ("layout", WARNING, "the last page is nearly empty"),
     "L010": ("layout", ERROR, "a hyphen at a break the rules forbid"),
+    "L011": ("layout", ERROR, "a line holding a single word or fragment inside a paragraph"),
     "S001": ("spelling", INFO, "no Azerbaijani dictionary is available: spelling not checked"),
 }
 

@@ -186,6 +186,12 @@ def layout(book, lines: list[PLine], pagemap: dict, page_count: int) -> list[Fin
         if pages.count(pages[0]) == 1:
             out.append(Finding("L002", "the paragraph's first line stands alone at the foot of the page",
                                *src(block[0]), block[0].page, block[0].n))
+    # a line inside a paragraph that holds a single word or fragment
+    for block in by_block.values():
+        for l in block[:-1]:
+            if len(l.text.split()) <= 1:
+                out.append(Finding("L011", f"a line with nothing but '{l.text.strip()}' inside a paragraph",
+                                   *src(l), l.page, l.n))
     # hyphenation: runs, page ends, legality
     run = 0
     chapter_lines = [l for l in body if l.in_chapter]
@@ -273,7 +279,7 @@ def pdf_words(pdf_path: Path, lines: list[PLine]) -> list[tuple[str, PLine]]:
                 top, bottom = l.y * 0.75, (l.y + l.height) * 0.75
                 band = page.filter(lambda o, a=top, b=bottom: o.get("object_type") != "char"
                                    or a <= (o["top"] + o["bottom"]) / 2 < b)
-                t = (band.extract_text(x_tolerance=1.5) or "").replace("\n", " ").strip()
+                t = (band.extract_text(x_tolerance=1.5) or "").replace("\n", " ").replace("\u2060", "").strip()
                 if text.endswith(HYPHEN_CHARS):
                     text = text[:-1]
                 elif text and not text.endswith("-"):

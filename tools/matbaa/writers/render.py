@@ -37,8 +37,9 @@ class BookRenderer(RendererHTML):
             "footnote_ref": self._footnote_ref,
             "term_open": self._term_open,
             "term_close": lambda *a: "</a>",
-            "nobr_open": lambda *a: '<span class="nobr">',
-            "nobr_close": lambda *a: "</span>",
+            "nobr_open": self._nobr_open,
+            "nobr_close": self._nobr_close,
+            "text": self._text,
             "nohyph_open": lambda *a: '<span class="nohyph">',
             "nohyph_close": lambda *a: "</span>",
             "fsep_open": lambda *a: '<span class="f-sep">',
@@ -55,6 +56,24 @@ class BookRenderer(RendererHTML):
     def _span_open(self, tokens, idx, options, env) -> str:
         attrs = {k: v for k, v in tokens[idx].attrs.items() if k in SAFE_ATTRS}
         return "<span" + "".join(f' {k}="{escape(str(v))}"' for k, v in attrs.items()) + ">"
+
+    # A numeral or acronym and its suffix (1993-cü, DTK-nin) stay on one line.  In
+    # print a WORD JOINER after the hyphen forbids the break (UAX #14): WeasyPrint
+    # mis-breaks the lines before a `white-space: nowrap` box (a near-empty line
+    # two lines up); the EPUB keeps the nowrap span, which browsers handle.
+    def _nobr_open(self, tokens, idx, options, env) -> str:
+        self._in_nobr = True
+        return "" if self.mode == "print" else '<span class="nobr">'
+
+    def _nobr_close(self, tokens, idx, options, env) -> str:
+        self._in_nobr = False
+        return "" if self.mode == "print" else "</span>"
+
+    def _text(self, tokens, idx, options, env) -> str:
+        text = escape(tokens[idx].content, quote=False)
+        if self.mode == "print" and getattr(self, "_in_nobr", False):
+            text = text.replace("-", "-\u2060")
+        return text
 
     def _forced_break(self, tokens, idx, options, env) -> str:
         # print only: the rest of the paragraph starts on the next page (writers.pdf)
