@@ -203,3 +203,11 @@ def test_hyphenation_of_the_book(pdf, pagemap):
                 assert len(head) in legal_breaks(head + tail), f"{head}-{tail}"
                 checked += 1
     assert checked > 30
+
+
+def test_no_nearly_empty_line_inside_a_paragraph(pdf):
+    """WeasyPrint once set 'mər-' alone on a line (before a nowrap box): never again."""
+    for page in pdf.pages:
+        lines = [ln["text"] for ln in page.extract_text_lines() if 10 < ln["chars"][0]["size"] < 11]
+        for a in lines:
+            assert not (a.endswith(("\u2010", "-")) and len(a.split()) <= 2), (page.page_number, a)
