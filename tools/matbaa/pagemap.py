@@ -266,37 +266,46 @@ def _numbered_words(book):
             yield tok, owners, found
 
 
+def _splice(tok: Token, cuts: dict[int, list[tuple[int, Callable[[], Token]]]]) -> int:
+    """Insert tokens into a paragraph: cuts[i] lists (offset in child i, maker);
+    offset -1 means before child i itself.  Returns how many were inserted."""
+    children: list[Token] = []
+    placed = 0
+    for i, child in enumerate(tok.children):
+        if i not in cuts:
+            children.append(child)
+            continue
+        pos = 0
+        for j, make in sorted(cuts[i], key=lambda c: c[0]):
+            if j > pos:
+                children.append(_text(child.content[pos:j]))
+            children.append(make())
+            placed += 1
+            pos = max(pos, j)
+        if child.type == "text":
+            if pos < len(child.content):
+                children.append(_text(child.content[pos:]))
+        else:
+            children.append(child)
+    tok.children = children
+    return placed
+
+
 def wrap_words(book, indexes: set[int], open_type: str, close_type: str) -> int:
     """Wrap word k (for k in indexes) in an open/close token pair, when the
     word lies inside one text token (it nearly always does).  Returns the count."""
+    opener = lambda: Token(open_type, "span", 1)    # noqa: E731
+    closer = lambda: Token(close_type, "span", -1)  # noqa: E731
     done = 0
     for tok, owners, found in _numbered_words(book):
-        cuts: dict[int, list[tuple[int, int]]] = {}
+        cuts: dict[int, list] = {}
         for k, m in found:
             if k in indexes:
                 (i, a), (i2, b) = owners[m.start()], owners[m.end() - 1]
                 if i == i2:
-                    cuts.setdefault(i, []).append((a, b + 1))
-        if not cuts:
-            continue
-        children = []
-        for i, child in enumerate(tok.children):
-            if i not in cuts:
-                children.append(child)
-                continue
-            pos = 0
-            for a, b in sorted(cuts[i]):
-                for piece, kind in ((child.content[pos:a], "text"), (None, open_type),
-                                    (child.content[a:b], "text"), (None, close_type)):
-                    if kind != "text":
-                        children.append(Token(kind, "span", 1 if kind == open_type else -1))
-                    elif piece:
-                        children.append(_text(piece))
-                pos = b
-                done += 1
-            if pos < len(child.content):
-                children.append(_text(child.content[pos:]))
-        tok.children = children
+                    cuts.setdefault(i, []).extend([(a, opener), (b + 1, closer)])
+        if cuts:
+            done += _splice(tok, cuts) // 2
     return done
 
 
@@ -309,7 +318,7 @@ def insert_at_words(book, wanted: dict[int, Callable[[], Token]], top_level: boo
     Returns how many tokens were inserted."""
     placed = 0
     for tok, owners, found in _numbered_words(book):
-        cuts: dict[int, list[tuple[int, Callable]]] = {}
+        cuts: dict[int, list] = {}
         for k, m in found:
             if k in wanted:
                 i, j = owners[m.start()]
@@ -323,29 +332,8 @@ def insert_at_words(book, wanted: dict[int, Callable[[], Token]], top_level: boo
                     if depth > 0:
                         i, j = opened, -1       # before the opening of the span
                 cuts.setdefault(i, []).append((j, wanted[k]))
-        if not cuts:
-            continue
-        children = []
-        for i, child in enumerate(tok.children):
-            if i not in cuts:
-                children.append(child)
-                continue
-            pos = 0
-            for j, make in cuts[i]:
-                if j == -1:
-                    children.append(make())
-                    placed += 1
-                    continue
-                if j > pos:
-                    children.append(_text(child.content[pos:j]))
-                children.append(make())
-                placed += 1
-                pos = j
-            if child.type == "text":
-                children.append(_text(child.content[pos:]))
-            else:
-                children.append(child)
-        tok.children = children
+        if cuts:
+            placed += _splice(tok, cuts)
     return placed
 
 
