@@ -19,10 +19,8 @@ def _inline_tokens(tokens):
 def link_marks(book, report) -> None:
     lang = book.lang
     by_id = {e.id: e for e in book.glossary}
-    by_term = {lower(e.term[lang], lang): e for e in book.glossary} if book.glossary else {}
     glossary_lang = (book.meta.get("glossary") or {}).get("languages", [lang])[0]
-    if book.glossary:
-        by_term = {lower(e.term[glossary_lang], lang): e for e in book.glossary}
+    by_term = {lower(e.term[glossary_lang], lang): e for e in book.glossary}
     for part in book.parts:
         for chapter in part.chapters:
             for inline in _inline_tokens(chapter.tokens):
