@@ -14,7 +14,8 @@ wall clock, with its peak memory (largest resident set of the process and its
 descendants: GNU time's %M, else ru_maxrss from os.wait4).  Measured, each
 `--runs` times (median, min, max):
 
-    pdf_full        `matbaa build pdf` into an empty folder
+    pdf_full        `matbaa build pdf` into an empty folder (nothing cached: every
+                    part laid out, in one process per core, with its corrections)
     epub_full       `matbaa build epub` into an empty folder (lays the book out
                     for the page-list: there is no page map yet)
     epub_after_pdf  `matbaa build epub` beside a fresh PDF (page map present),
@@ -26,9 +27,10 @@ descendants: GNU time's %M, else ru_maxrss from os.wait4).  Measured, each
 and the anchors, in the same run:
 
     weasyprint      WeasyPrint alone on matbaa's own print HTML (the document
-                    of the full PDF build's last layout, which `matbaa build
-                    html` writes), in a fresh `python -c "… HTML(f).write_pdf(o)"`:
-                    one layout, no corrections, no matbaa hyphenation patterns
+                    of the full PDF build, which `matbaa build html` writes), in a
+                    fresh `python -c "… HTML(f).write_pdf(o, pdf_variant='pdf/ua-1')"`:
+                    one layout in one process, no corrections, tagged as matbaa's
+                    PDF is; once more untagged, for reference
     pandoc          the pandoc binary of PyPI `pypandoc-binary` converting the
                     same chapters (concatenated Markdown) to EPUB
 
@@ -72,10 +74,10 @@ ROW_TITLES = {
     "epub_full": "EPUB, full build (no page map yet)",
     "epub_after_pdf": "EPUB, after the PDF (page map present)",
     "epub_rebuild": "EPUB, rebuild after the edit",
-    "weasyprint": "anchor: WeasyPrint alone on the print HTML",
+    "weasyprint": "anchor: WeasyPrint alone on the print HTML (tagged PDF/UA-1, like matbaa's)",
     "pandoc": "anchor: pandoc, Markdown to EPUB",
 }
-PHASES = ("read", "transforms", "templates", "layout", "pagemap", "pdf_write", "pdf_other", "epub_write")
+PHASES = ("read", "transforms", "templates", "layout", "pagemap", "pdf_write", "join", "pdf_other", "epub_write")
 
 
 # ------------------------------------------------------------------ synthetic books
@@ -295,10 +297,18 @@ def bench_size(n: int, runs: int, out: Path, source: Path, styles: Path, phase_r
             run_measured([py, "-m", "matbaa.bench", "--html", str(ms), str(styles), str(html_dir)],
                          logs / "html.log")
         html = html_dir / f"{book_id}.html"
+        # the same kind of PDF as matbaa writes (tagged, PDF/UA-1 markers); once
+        # untagged too, for reference (tagging costs WeasyPrint time and bytes)
         wp_pdf = work / "weasyprint.pdf"
-        code = f"from weasyprint import HTML; HTML({str(html)!r}).write_pdf({str(wp_pdf)!r})"
+        code = (f"from weasyprint import HTML; HTML({str(html)!r}).write_pdf({str(wp_pdf)!r}, "
+                "pdf_variant='pdf/ua-1')")
         samples = series("weasyprint", lambda r: run_measured([py, "-c", code], logs / f"weasyprint-{r}.log"))
         m["weasyprint"] = summarize(samples, pages=pdf_pages(wp_pdf), bytes=wp_pdf.stat().st_size)
+        plain_pdf = work / "weasyprint-untagged.pdf"
+        code = f"from weasyprint import HTML; HTML({str(html)!r}).write_pdf({str(plain_pdf)!r})"
+        s = run_measured([py, "-c", code], logs / "weasyprint-untagged.log")
+        note(f"x{n} weasyprint untagged: {s['seconds']:.2f} s, {s['peak_rss_mb']:.0f} MB")
+        m["weasyprint_untagged"] = summarize([s], bytes=plain_pdf.stat().st_size)
 
         # (b) pandoc, the same chapters concatenated, to EPUB
         pandoc = pandoc_binary()
@@ -394,14 +404,18 @@ def bench_size(n: int, runs: int, out: Path, source: Path, styles: Path, phase_r
 
 def measure_phases(manuscript: Path, build: Path, styles: Path) -> dict:
     """Time each step of a PDF and an EPUB build, in this process, by wrapping
-    the functions matbaa's writers call (the build itself is matbaa's own)."""
+    the functions matbaa's writers call (the build itself is matbaa's own).
+    The PDF is built with jobs=1: its pieces laid out one after the other here,
+    so that every phase is seen (the sum of what the workers do)."""
     import weasyprint
 
     from . import transforms
     from .diagnostics import Report
     from .reader import read_book
     from .writers import epub as epub_writer
+    from .writers import html as html_writer
     from .writers import pdf as pdf_writer
+    from .writers import pdfjoin
     from . import pagemap
 
     if build.exists():
@@ -449,7 +463,9 @@ def measure_phases(manuscript: Path, build: Path, styles: Path) -> dict:
     # moved on) leaves its phase at 0 and in "unhooked", and the time in pdf_other
     hooks = [(pdf_writer, "HTML", lambda f: TimedHTML),
              (pdf_writer, "render_print_html", lambda f: timed("templates", f)),
-             (pagemap, "read_pages", lambda f: timed("pagemap", f))]
+             (html_writer, "render_print_html", lambda f: timed("templates", f)),
+             (pagemap, "read_pages", lambda f: timed("pagemap", f)),
+             (pdfjoin, "join", lambda f: timed("join", f))]
     saved = [(mod, name, getattr(mod, name)) for mod, name, _ in hooks if hasattr(mod, name)]
     t["unhooked"] = [f"{mod.__name__}.{name}" for mod, name, _ in hooks if not hasattr(mod, name)]
     for mod, name, wrap in hooks:
@@ -457,12 +473,12 @@ def measure_phases(manuscript: Path, build: Path, styles: Path) -> dict:
             setattr(mod, name, wrap(getattr(mod, name)))
     try:
         t0 = time.perf_counter()
-        pdf_writer.write_pdf(book, styles, build)
+        pdf_writer.write_pdf(book, styles, build, jobs=1)
         t["pdf_total"] = time.perf_counter() - t0
     finally:
         for mod, name, original in saved:
             setattr(mod, name, original)
-    t["pdf_other"] = t["pdf_total"] - sum(t[k] for k in ("templates", "layout", "pagemap", "pdf_write"))
+    t["pdf_other"] = t["pdf_total"] - sum(t[k] for k in ("templates", "layout", "pagemap", "pdf_write", "join"))
 
     book, _, _ = load()                    # the PDF build may have split a paragraph in its copy
     t0 = time.perf_counter()
@@ -507,11 +523,16 @@ def table(results: dict) -> str:
             lines += [f"PDF size: matbaa {m['pdf_full']['bytes'] / 1e6:.2f} MB, WeasyPrint alone "
                       f"{wp['bytes'] / 1e6:.2f} MB ({m['pdf_full']['bytes_ratio']:.2f}×); "
                       f"pages: matbaa {pages}, WeasyPrint alone {wp.get('pages')}.", ""]
+        plain = m.get("weasyprint_untagged")
+        if plain and "median" in plain:
+            lines += [f"WeasyPrint alone, untagged (one run, for reference): {fmt_s(plain['median'])} s, "
+                      f"{plain['bytes'] / 1e6:.2f} MB, {plain['peak_rss_mb']:.0f} MB peak.", ""]
         ph = res.get("phases")
         if ph:
-            lines += ["Phases (s, in-process, " + (f"median of {ph['runs']} runs" if ph["runs"] > 1 else "one run")
-                      + f"; the layout ran {ph['layout_rounds']} time(s), {fmt_s(ph['layout_per_round'])} s each, "
-                      "for its corrections (notes kept on the page of their call, hyphens at page ends)):", "",
+            lines += ["Phases (s, in-process with jobs=1: the pieces laid out one after the other, "
+                      + (f"median of {ph['runs']} runs" if ph["runs"] > 1 else "one run")
+                      + f"; {ph['layout_rounds']} WeasyPrint layouts (pieces, their correction rounds, "
+                      "front matter, glossary, folios), {fmt_s(ph['layout'])} s in all):", "",
                       "| " + " | ".join(PHASES) + " | PDF total |",
                       "|" + "---:|" * (len(PHASES) + 1),
                       "| " + " | ".join(fmt_s(ph[k]) for k in PHASES) + f" | {fmt_s(ph['pdf_total'])} |", ""]

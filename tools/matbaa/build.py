@@ -29,18 +29,22 @@ def load(manuscript: Path, styles: Path = DEFAULT_STYLES, report: Report | None 
     return book, report
 
 
-def build_html(manuscript: Path, build: Path, styles: Path = DEFAULT_STYLES) -> tuple[Path, Report]:
+def build_html(manuscript: Path, build: Path, styles: Path = DEFAULT_STYLES,
+               jobs: int | None = None, whole: bool = False) -> tuple[Path, Report]:
     from .writers.html import write_html
 
     book, report = load(manuscript, styles)
-    return write_html(book, Path(styles), Path(build)), report
+    return write_html(book, Path(styles), Path(build), jobs=jobs, whole=whole), report
 
 
-def build_pdf(manuscript: Path, build: Path, styles: Path = DEFAULT_STYLES) -> tuple[Path, Report]:
+def build_pdf(manuscript: Path, build: Path, styles: Path = DEFAULT_STYLES,
+              jobs: int | None = None, whole: bool = False) -> tuple[Path, Report]:
+    """The reading PDF: laid out in pieces by `jobs` processes (default: one per
+    core), or as one document with whole=True."""
     from .writers.pdf import write_pdf
 
     book, report = load(manuscript, styles)
-    return write_pdf(book, Path(styles), Path(build)), report
+    return write_pdf(book, Path(styles), Path(build), jobs=jobs, whole=whole), report
 
 
 def build_epub(manuscript: Path, build: Path, styles: Path = DEFAULT_STYLES) -> tuple[Path, Report]:

@@ -1,6 +1,6 @@
 """The `matbaa` command.
 
-    matbaa build pdf|epub|html|press [-m MANUSCRIPT] [-o BUILD] [--styles STYLES]
+    matbaa build pdf|epub|html|press [-m MANUSCRIPT] [-o BUILD] [--styles STYLES] [-j JOBS] [--whole]
     matbaa proof [-m MANUSCRIPT] [-o BUILD]
     matbaa new DIR
 
@@ -25,6 +25,10 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("-m", "--manuscript", default="manuscript", type=Path)
     b.add_argument("-o", "--build", default="build", type=Path)
     b.add_argument("--styles", type=Path, default=None)
+    b.add_argument("-j", "--jobs", type=int, default=None,
+                   help="processes laying out the PDF's parts (default: one per core)")
+    b.add_argument("--whole", action="store_true",
+                   help="lay the PDF out as one document in one process (the reference for the parallel layout)")
     pr = sub.add_parser("proof", help="the proof PDF and the proof report (build/proof/)")
     pr.add_argument("-m", "--manuscript", default="manuscript", type=Path)
     pr.add_argument("-o", "--build", default="build", type=Path)
@@ -52,7 +56,8 @@ def main(argv: list[str] | None = None) -> int:
             return proof_main(args.manuscript, args.build, styles)
         for fmt in args.formats:
             t0 = time.perf_counter()
-            out, report = BUILDERS[fmt](args.manuscript, args.build, styles)
+            layout = {"jobs": args.jobs, "whole": args.whole} if fmt in ("pdf", "html") else {}
+            out, report = BUILDERS[fmt](args.manuscript, args.build, styles, **layout)
             report.print()
             print(f"matbaa: wrote {out} ({time.perf_counter() - t0:.1f} s)", file=sys.stderr)
         return 0

@@ -213,9 +213,17 @@ def compute(book, styles: Path, build: Path) -> dict:
         wrap_words(book, set(unhyphenated), "nohyph_open", "nohyph_close")
     data = load(path, render_print_html(book, styles))
     if data is None:
-        from .writers.pdf import layout_book   # WeasyPrint is imported only when needed
+        # The PDF was not built (or is out of date): lay the book out now, in
+        # pieces (writers/segments.py; WeasyPrint is imported only when needed),
+        # from the book as written (the corrections replayed above were for
+        # another text), and take its tokens as the layout corrected them.
+        from .build import load as load_book
+        from .writers.segments import lay_out
 
-        _html, _document, data = layout_book(book, styles, build)
+        fresh, _report = load_book(book.root, styles)
+        _html, data, _pieces, _folios = lay_out(fresh, styles, build)
+        for chapter, corrected in zip(book.chapters, fresh.chapters):
+            chapter.tokens = corrected.tokens
         save(path, _html, data)
     return data
 

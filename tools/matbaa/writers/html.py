@@ -5,8 +5,10 @@ build/assets/, so the print CSS can be debugged in a browser.
 """
 from __future__ import annotations
 
-
+import re
 from pathlib import Path
+
+from markupsafe import Markup
 
 from ..files import write_bytes, write_text
 from ..model import Book
@@ -16,24 +18,81 @@ from .render import BookRenderer
 ASSET_DIRS = ("css", "fonts")
 
 
-def render_print_html(book: Book, styles: Path) -> str:
+def render_part(book: Book, styles: Path, part, renderer: BookRenderer | None = None) -> Markup:
+    """One part's <section>, exactly as it stands in the whole print document."""
+    renderer = renderer or BookRenderer(book, "print")
+    part.anchor = f"part-{part.index}"
+    chapters = []
+    for k, chapter in enumerate(part.chapters, 1):
+        chapter.anchor = f"ch-{part.index}-{k}"
+        chapters.append({"title": chapter.title, "anchor": chapter.anchor,
+                         "html": renderer.body(chapter.tokens, str(chapter.path))})
+    return Markup(jinja_env(styles).get_template("print-part.html.j2").render(
+        part={"title": part.title, "anchor": part.anchor, "index": part.index, "chapters": chapters}))
+
+
+def render_print_html(book: Book, styles: Path, sections: dict[int, str] | None = None,
+                      segment: dict | None = None, pages: dict[str, int] | None = None) -> str:
+    """The print document.  By default the whole book, each part rendered here
+    (or taken from `sections`, part index -> its rendered <section>).
+
+    With `segment` ({"kind": "front"|"part"|"glossary", "start": first page,
+    "index": the part's index}), only that piece of the book, as a document of
+    its own (writers/segments.py); `pages` (anchor -> page) then gives the
+    contents and the glossary their page numbers, which the whole document gets
+    from target-counter()."""
     renderer = BookRenderer(book, "print")
+    sections = dict(sections or {})
     parts = []
     for part in book.parts:
         part.anchor = f"part-{part.index}"
-        chapters = []
         for k, chapter in enumerate(part.chapters, 1):
             chapter.anchor = f"ch-{part.index}-{k}"
-            chapters.append({"title": chapter.title, "anchor": chapter.anchor,
-                             "html": renderer.body(chapter.tokens, str(chapter.path))})
-        parts.append({"title": part.title, "anchor": part.anchor, "index": part.index, "chapters": chapters})
+        if segment is not None and not (segment["kind"] == "part" and segment["index"] == part.index):
+            section = Markup("")
+        else:
+            section = Markup(sections[part.index]) if part.index in sections else render_part(
+                book, styles, part, renderer)
+        parts.append({"title": part.title, "anchor": part.anchor, "index": part.index,
+                      "chapters": [{"title": c.title, "anchor": c.anchor} for c in part.chapters],
+                      "section": section})
     env = jinja_env(styles)
     ctx = common_context(book)
     from ..config import PRINT_DEFAULTS
 
     page = dict(PRINT_DEFAULTS, **(book.meta.get("print") or {}))
-    ctx.update(parts=parts, css="assets/css/print.css", page=page)
-    return env.get_template("print.html.j2").render(**ctx)
+    seg = None
+    if segment is not None:
+        author = ", ".join(a["name"] for a in ctx["authors"])
+        seg = dict(segment, author=Markup(_css_string(author)))
+
+    def page_of(anchor: str) -> Markup:
+        if pages is None:
+            return Markup("")
+        return Markup(' data-page="%d"') % pages[anchor]
+
+    ctx.update(parts=parts, css="assets/css/print.css", page=page, segment=seg, page_of=page_of)
+    html = env.get_template("print.html.j2").render(**ctx)
+    if segment is not None:
+        html = _outside_links(html)
+    return html
+
+
+def _css_string(text: str) -> str:
+    """Text for a CSS string in double quotes inside <style> (no HTML escaping there)."""
+    return "".join(c if c.isalnum() or c in " .,-'" else f"\\{ord(c):x} " for c in text)
+
+
+_ID = re.compile(r'\sid="([^"]+)"')
+_HREF = re.compile(r'\shref="#([^"]+)"')
+
+
+def _outside_links(html: str) -> str:
+    """A link to an element laid out in another segment is written as
+    `matbaa-dest:ID`: WeasyPrint keeps it as a URI link, which the join
+    (writers/pdfjoin.py) turns into a link to the named destination ID."""
+    ids = set(_ID.findall(html))
+    return _HREF.sub(lambda m: m.group(0) if m.group(1) in ids else f' href="matbaa-dest:{m.group(1)}"', html)
 
 
 def copy_assets(styles: Path, build: Path) -> Path:
@@ -47,16 +106,18 @@ def copy_assets(styles: Path, build: Path) -> Path:
     return assets
 
 
-def write_html(book: Book, styles: Path, build: Path) -> Path:
+def write_html(book: Book, styles: Path, build: Path, jobs: int | None = None, whole: bool = False) -> Path:
     """Write the print document exactly as the PDF build lays it out: with the
-    corrections that the layout loop (writers/pdf.layout_book) decides."""
-    from .pdf import layout_book
-
+    corrections that the layout loop (writers/pdf.correct) decides."""
     copy_assets(styles, build)
-    html, _document, _data = layout_book(book, styles, build)
+    if whole:
+        from .pdf import layout_book
+
+        html, _document, _data = layout_book(book, styles, build)
+    else:
+        from .segments import lay_out
+
+        html, _data, _pieces, _folios = lay_out(book, styles, build, jobs)
     target = build / f"{book.id}.html"
     write_text(target, html)
     return target
-
-
-

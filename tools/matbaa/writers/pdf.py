@@ -74,6 +74,13 @@ def misplaced_notes(book: Book, data: dict) -> list:
 
 
 def layout_book(book: Book, styles: Path, build: Path, press: bool = False):
+    """The whole book as one WeasyPrint document, corrected by `correct`.
+    Returns (html, document, page map)."""
+    return correct(book, lambda: render_print_html(book, styles),
+                   lambda html: layout(book, styles, build, html, press))
+
+
+def correct(book: Book, render, lay, label: str = ""):
     """Lay the book out, then correct what WeasyPrint cannot be told, as a
     typesetter would, and lay it out again (at most MAX_ROUNDS times):
 
@@ -85,6 +92,9 @@ def layout_book(book: Book, styles: Path, build: Path, press: bool = False):
     - hyphens: WeasyPrint has no hyphenate-limit-lines and no rule against a
       hyphen at a page end.  The word hyphenated at the third line of a run, or
       at a page's last line, is kept whole (hyphens: manual on that word).
+    `book` may be a view of one part (writers/segments.py): word indexes are
+    then counted from the part's start.  `render()` gives the HTML of the book
+    as corrected so far, `lay(html)` its WeasyPrint document.
     Returns (html, document, page map)."""
     from ..pagemap import _forced_break, insert_at_words, read_pages, wrap_words
 
@@ -102,11 +112,11 @@ def layout_book(book: Book, styles: Path, build: Path, press: bool = False):
         if unhyphenated:
             wrap_words(book, unhyphenated, "nohyph_open", "nohyph_close")
         applied = (sorted(forced), sorted(unhyphenated))
-        progress.set_round(book.id, rounds)
-        html = render_print_html(book, styles)
+        progress.set_round(label or book.id, rounds)
+        html = render()
         document = data = None          # free the previous round's layout first: one book in memory
         gc.collect()
-        document = layout(book, styles, build, html, press)
+        document = lay(html)
         data = read_pages(document)
         bad = misplaced_notes(book, data)
         fixed = False
@@ -139,26 +149,43 @@ def layout_book(book: Book, styles: Path, build: Path, press: bool = False):
             break
     data["forced"], data["unhyphenated"] = applied   # as in this very layout
     data["rounds"] = rounds
-    progress.done()
+    if not label:
+        progress.done()
     data["misplaced"] = [[n.id, call, page] for n, call, page in misplaced_notes(book, data)]
     for note_id, call, page in data["misplaced"]:
         log.warning("note %s: its call is on page %s but the note is on page %s", note_id, call, page)
     return html, document, data
 
 
-def write_pdf(book: Book, styles: Path, build: Path, press: bool = False) -> Path:
+def write_pdf(book: Book, styles: Path, build: Path, press: bool = False,
+              jobs: int | None = None, whole: bool = False) -> Path:
     """The reading PDF (tagged, with PDF/UA-1 markers), or with press=True the
     press PDF: the same layout with bleed and crop marks (styles/css/press.css).
-    The reading build also saves the page map (pagemap.py) for the EPUB's page-list."""
+
+    The reading PDF is laid out in pieces by `jobs` processes and joined
+    (writers/segments.py); whole=True lays it out as one document in this
+    process (as the press PDF and the proof are), the reference the pieces are
+    tested against.  The reading build also saves the page map (pagemap.py)
+    for the EPUB's page-list."""
     from .. import pagemap
 
+    target = build / (f"{book.id}-press.pdf" if press else f"{book.id}.pdf")
+    if not (press or whole):
+        from .pdfjoin import join
+        from .segments import lay_out
+
+        html, data, pieces, folios = lay_out(book, styles, build, jobs)
+        write_text(build / f"{book.id}.html", html)
+        pagemap.save(build / f"{book.id}.pages.json", html, data)
+        join([None if p is None else Path(p.pdf) for p in pieces], target,
+             folios=Path(folios.pdf), fonts_dir=styles / "fonts")
+        return target
     html, document, data = layout_book(book, styles, build, press)
     # The same document that `make html` writes, so the two never diverge.
     write_text(build / f"{book.id}.html", html)
     variant = None if press else "pdf/ua-1"
     if not press:
         pagemap.save(build / f"{book.id}.pages.json", html, data)
-    target = build / (f"{book.id}-press.pdf" if press else f"{book.id}.pdf")
     with atomic_path(target) as tmp:
         document.write_pdf(str(tmp), pdf_variant=variant)
     return target

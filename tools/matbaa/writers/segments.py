@@ -1,0 +1,430 @@
+"""The print layout in parallel: the book laid out piece by piece, then joined.
+
+WeasyPrint lays out one document on one core.  A part opens on a recto page,
+so it lays out the same alone as inside the whole book; the page it starts on
+changes only its folios.  So the book is cut into pieces, each laid out as a
+document of its own in a worker process, and joined (writers/pdfjoin.py):
+
+    1. the parts, each with its own correction loop (writers/pdf.correct), and
+       the front matter once with provisional page numbers (for its length);
+    2. the first page of every piece: a part starts on the next recto, a blank
+       verso is put in before it when needed (as WeasyPrint does);
+    3. the front matter with the contents' page numbers, the glossary with its
+       page references, and the parts' folios: a document of margin boxes only,
+       drawn over the parts when they are joined;
+    4. the page map of the whole book, from the pieces' page maps.
+
+A piece's result (its PDF and page map) is cached by content in
+build/cache/layout/, so that a rebuild lays out again only what changed.
+
+The pieces must lay out exactly as the whole document does (`matbaa build pdf
+--whole`, writers/pdf.layout_book): tests/test_segments.py compares the two.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import multiprocessing
+import os
+import sys
+from pathlib import Path
+
+from ..files import write_bytes
+from ..model import Book
+
+CACHE = "cache/layout"
+ENGINE_PARTS = ("css", "fonts", "hyphenation")       # styles/ folders that change a layout
+# matbaa's code that turns a piece's HTML into its layout and page map (the
+# code that writes the HTML needs no place here: the HTML itself is hashed)
+LAYOUT_CODE = ("writers/pdf.py", "writers/segments.py", "pagemap.py", "hyphenation.py", "collate.py")
+
+
+@dataclasses.dataclass
+class Piece:
+    kind: str                   # "front", "part", "glossary", "folios"
+    index: int                  # the part's index; 0 for the others
+    pdf: str                    # the piece laid out alone (a file in the cache)
+    count: int                  # its pages
+    data: dict                  # its page map (pagemap.read_pages): pages from 1, words from 0
+    section: str = ""           # a part's <section> with its corrections, for the whole document
+    cached: bool = False
+
+
+# What the workers need: set before they fork, so it is never pickled.
+_STATE: dict = {}
+
+
+def _view(book: Book, part) -> Book:
+    """The book reduced to one part: words, notes and corrections counted within it."""
+    return dataclasses.replace(book, parts=[part],
+                               notes={k: n for k, n in book.notes.items() if n.part_index == part.index})
+
+
+def engine_key(book: Book, styles: Path) -> str:
+    """What changes a layout besides the HTML: the CSS, fonts and hyphenation
+    patterns, the book's hyphenation exceptions, WeasyPrint, and matbaa's
+    layout code (LAYOUT_CODE)."""
+    import weasyprint
+
+    h = hashlib.sha256()
+    h.update(weasyprint.__version__.encode())
+    h.update(json.dumps(book.meta.get("hyphenation") or {}, sort_keys=True, ensure_ascii=False).encode())
+    code = Path(__file__).resolve().parent.parent
+    files = [f for d in ENGINE_PARTS for f in sorted((Path(styles) / d).rglob("*")) if f.is_file()]
+    files += [code / f for f in LAYOUT_CODE]
+    for f in files:
+        h.update(f.name.encode())
+        h.update(f.read_bytes())
+    return h.hexdigest()
+
+
+def _cached(key: str) -> Piece | None:
+    cache = _STATE["cache"]
+    meta, pdf = cache / f"{key}.json", cache / f"{key}.pdf"
+    if not (meta.is_file() and pdf.is_file()):
+        return None
+    try:
+        piece = Piece(**json.loads(meta.read_text(encoding="utf-8")))
+    except (ValueError, TypeError):
+        return None
+    piece.data["pages"] = {int(k): v for k, v in piece.data["pages"].items()}
+    piece.cached = True
+    os.utime(meta)
+    return piece
+
+
+def _store(key: str, piece: Piece, document) -> Piece:
+    from ..files import atomic_path
+
+    cache = _STATE["cache"]
+    target = cache / f"{key}.pdf"
+    with atomic_path(target) as tmp:
+        document.write_pdf(str(tmp), pdf_variant=None if piece.kind == "folios" else "pdf/ua-1")
+    piece.pdf = str(target)
+    record = dataclasses.asdict(piece)
+    record.pop("cached")
+    record["data"] = dict(piece.data, pages={str(k): v for k, v in piece.data["pages"].items()})
+    write_bytes(cache / f"{key}.json", json.dumps(record, ensure_ascii=False, sort_keys=True).encode())
+    return piece
+
+
+def _key(html: str) -> str:
+    return hashlib.sha256((_STATE["engine"] + "\n" + html).encode("utf-8")).hexdigest()
+
+
+# ---------------------------------------------------------------- the workers' tasks
+
+def _lay_part(index: int) -> Piece:
+    from ..pagemap import read_pages  # noqa: F401  (imported before the loop needs it)
+    from .html import render_part, render_print_html
+    from .pdf import correct, layout
+
+    book, styles, build = _STATE["book"], _STATE["styles"], _STATE["build"]
+    part = next(p for p in book.parts if p.index == index)
+    view = _view(book, part)
+    segment = {"kind": "part", "index": index, "start": 1}    # folios are drawn later
+
+    def render():
+        return render_print_html(view, styles, segment=segment)
+
+    key = _key(render())        # the part as written: its corrections are part of the result
+    piece = _cached(key)
+    if piece is not None:
+        return piece
+    written = [c.tokens for c in part.chapters]
+    try:
+        _html, document, data = correct(view, render, lambda h: layout(view, styles, build, h),
+                                        label=f"{book.id}: {part.title}")
+        section = str(render_part(view, styles, part))
+    finally:
+        # the loop leaves its corrections in the tokens: give the book back as written
+        for chapter, tokens in zip(part.chapters, written):
+            chapter.tokens = tokens
+    piece = Piece("part", index, "", len(document.pages), data, section)
+    return _store(key, piece, document)
+
+
+def _lay_whole(kind: str, start: int, pages: dict | None) -> Piece:
+    """The front matter or the glossary, with the page numbers they print."""
+    from ..pagemap import read_pages
+    from .html import render_print_html
+    from .pdf import layout
+
+    book, styles, build = _STATE["book"], _STATE["styles"], _STATE["build"]
+    html = render_print_html(book, styles, segment={"kind": kind, "index": 0, "start": start}, pages=pages)
+    key = _key(html)
+    piece = _cached(key)
+    if piece is not None:
+        return piece
+    document = layout(book, styles, build, html)
+    return _store(key, Piece(kind, 0, "", len(document.pages), read_pages(document)), document)
+
+
+def _lay_folios(folios: list[bool]) -> Piece:
+    from .common import common_context, jinja_env
+    from .pdf import layout
+    from ..config import PRINT_DEFAULTS
+
+    book, styles, build = _STATE["book"], _STATE["styles"], _STATE["build"]
+    ctx = common_context(book)
+    ctx.update(css="assets/css/print.css", page=dict(PRINT_DEFAULTS, **(book.meta.get("print") or {})),
+               folios=folios)
+    html = jinja_env(styles).get_template("print-folios.html.j2").render(**ctx)
+    key = _key(html)
+    piece = _cached(key)
+    if piece is not None:
+        return piece
+    document = layout(book, styles, build, html)
+    if len(document.pages) != len(folios):
+        raise AssertionError(f"folios: {len(document.pages)} pages laid out for {len(folios)}")
+    return _store(key, Piece("folios", 0, "", len(document.pages), {"pages": {}}), document)
+
+
+def _task(task: tuple) -> Piece:
+    kind = task[0]
+    if kind == "part":
+        return _lay_part(task[1])
+    if kind == "folios":
+        return _lay_folios(task[1])
+    return _lay_whole(kind, task[1], task[2])
+
+
+class _Runner:
+    """Tasks run in `jobs` forked worker processes (or here, with jobs=1)."""
+
+    def __init__(self, jobs: int):
+        self.pool = (multiprocessing.get_context("fork").Pool(jobs, initializer=_quiet)
+                     if jobs > 1 else None)
+
+    def run(self, tasks: list[tuple], on_done=None) -> list[Piece]:
+        results: dict[int, Piece] = {}
+        if self.pool is None:
+            stream = ((i, _task(t)) for i, t in enumerate(tasks))
+        else:
+            stream = self.pool.imap_unordered(_indexed, list(enumerate(tasks)))
+        for i, piece in stream:
+            results[i] = piece
+            if on_done:
+                on_done(piece)
+        return [results[i] for i in range(len(tasks))]
+
+    def close(self):
+        if self.pool is not None:
+            self.pool.close()
+            self.pool.join()
+
+
+def _quiet():
+    """Workers leave the status line to the parent (one line, not two fighting)."""
+    import logging
+
+    logging.getLogger("weasyprint.progress").handlers.clear()
+
+
+def _indexed(item):
+    i, task = item
+    return i, _task(task)
+
+
+# ---------------------------------------------------------------- the plan of the book
+
+def _provisional_pages(book: Book) -> dict[str, int]:
+    """Page numbers for the first layout of the contents, which only gives its
+    length: as many digits as the book will need."""
+    from ..collate import WORD
+
+    words = sum(len(WORD.findall(t.content)) for c in book.chapters for t in c.tokens if t.type == "inline")
+    guess = 10 ** len(str(max(1, words // 150))) - 1       # 9, 99, 999…
+    return {a: guess for a in _toc_anchors(book)}
+
+
+def _toc_anchors(book: Book) -> list[str]:
+    out = []
+    for part in book.parts:
+        out.append(f"part-{part.index}")
+        out += [f"ch-{part.index}-{k}" for k, c in enumerate(part.chapters, 1) if c.title]
+    if book.glossary:
+        out.append("glossary")
+    return out
+
+
+def _sequence(front: int, parts: list[Piece]) -> tuple[list, dict[int, int], int]:
+    """The order of pages: [("front", 1), None (a blank verso), ("part", i), …];
+    the first page of every part; the first page after the last part."""
+    order: list = [("front", 0)]
+    starts: dict[int, int] = {}
+    page = front + 1
+    for piece in parts:
+        if page % 2 == 0:           # parts open on a recto (print.css: .part { break-before: right })
+            order.append(None)
+            page += 1
+        starts[piece.index] = page
+        order.append(("part", piece.index))
+        page += piece.count
+    return order, starts, page
+
+
+def lay_out(book: Book, styles: Path, build: Path, jobs: int | None = None):
+    """Lay the book out in pieces.  Returns (whole HTML, page map, pieces in page
+    order with None for a blank page, the folio overlay Piece)."""
+    from .html import copy_assets
+
+    build, styles = Path(build), Path(styles)
+    jobs = jobs or os.cpu_count() or 1
+    copy_assets(styles, build)
+    cache = build / CACHE
+    cache.mkdir(parents=True, exist_ok=True)
+    _STATE.update(book=book, styles=styles, build=build, cache=cache, engine=engine_key(book, styles))
+    tty = sys.stderr.isatty()
+    done = {"parts": 0, "pages": 0}
+
+    def report(piece: Piece):
+        if piece.kind == "part":
+            done["parts"] += 1
+            done["pages"] += piece.count
+        if tty:
+            what = {"part": "part", "front": "front matter", "glossary": "glossary", "folios": "folios"}[piece.kind]
+            sys.stderr.write(f"\r\033[Kmatbaa: {book.id}: laid out {what}"
+                             f"{' ' + str(piece.index) if piece.kind == 'part' else ''}"
+                             f"{' (cached)' if piece.cached else ''}; parts {done['parts']}/{len(book.parts)},"
+                             f" {done['pages']} pages")
+            sys.stderr.flush()
+
+    runner = _Runner(min(jobs, max(1, len(book.parts))))
+    try:
+        # 1. the parts, and the contents' length
+        tasks = [("front", 1, _provisional_pages(book))]
+        tasks += [("part", p.index) for p in book.parts]
+        first = runner.run(tasks, report)
+        front, parts = first[0], sorted(first[1:], key=lambda p: p.index)
+        # 2.-3. page numbers, then the pieces that print them; again if the contents' length changed
+        for _attempt in range(3):
+            order, starts, after = _sequence(front.count, parts)
+            glossary_start = after + (1 if after % 2 == 0 else 0)
+            anchors = _anchors(parts, starts)
+            if book.glossary:
+                anchors["glossary"] = glossary_start
+            toc = {a: anchors[a] for a in _toc_anchors(book)}
+            marks = {m.anchor: anchors[m.anchor] for e in book.glossary for m in e.marks}
+            folios = _folios(order, front.count, parts)
+            tasks = [("front", 1, toc), ("folios", folios)]
+            if book.glossary:
+                tasks.append(("glossary", glossary_start, marks))
+            third = runner.run(tasks, report)
+            if third[0].count == front.count:
+                front = third[0]
+                break
+            front = third[0]
+        else:
+            raise AssertionError("the contents' length does not settle")
+    finally:
+        runner.close()
+        if tty:
+            sys.stderr.write("\r\033[K")
+    folio_piece = third[1]
+    glossary = third[2] if book.glossary else None
+    if glossary is not None:
+        if after % 2 == 0:
+            order.append(None)
+        order.append(("glossary", 0))
+    by_part = {p.index: p for p in parts}
+    pieces = [None if o is None else front if o[0] == "front" else glossary if o[0] == "glossary"
+              else by_part[o[1]] for o in order]
+    data = merge(book, pieces)
+    html = _whole_html(book, styles, parts, data)
+    _prune(cache, pieces + [folio_piece])
+    return html, data, pieces, folio_piece
+
+
+def _anchors(parts: list[Piece], starts: dict[int, int]) -> dict[str, int]:
+    out = {}
+    for p in parts:
+        for a, page in p.data["anchors"].items():
+            out[a] = page + starts[p.index] - 1
+    return out
+
+
+def _folios(order: list, front_count: int, parts: list[Piece]) -> list[bool]:
+    """For each page up to the last part's: is a folio printed there?  The
+    front matter and blank pages have none; every page of a part has one."""
+    by_part = {p.index: p for p in parts}
+    out: list[bool] = []
+    for o in order:
+        if o is None:
+            out.append(False)
+        elif o[0] == "front":
+            out += [False] * front_count
+        else:
+            out += [True] * by_part[o[1]].count
+    return out
+
+
+def merge(book: Book, pieces: list) -> dict:
+    """The page map of the whole book from the pieces' own (pagemap.read_pages)."""
+    from ..pagemap import _numbered_words
+
+    data = {"words": [], "pages": {}, "anchors": {}, "line_words": [], "line_ids": [], "line_pages": [],
+            "hyphen_fix": [], "forced": [], "unhyphenated": [], "misplaced": [], "rounds": 1}
+    stats = {"lines": 0, "hyphenated": 0, "longest_run": 0, "page_end": 0}
+    page = words = 0
+    for piece in pieces:
+        if piece is None:
+            page += 1
+            continue
+        d = piece.data
+        for a, p in d["anchors"].items():
+            data["anchors"].setdefault(a, p + page)
+        if piece.kind == "part":
+            # the part's words as its tokens count them: where its corrections apply
+            part = next(p for p in book.parts if p.index == piece.index)
+            counted = sum(len(found) for _t, _o, found in _numbered_words(_view(book, part)))
+            if counted != len(d["words"]):
+                raise AssertionError(f"part {piece.index}: {counted} words in the text, {len(d['words'])} laid out")
+            data["words"] += d["words"]
+            data["pages"].update({p + page: k + words for p, k in d["pages"].items()})
+            data["line_words"] += [k + words for k in d["line_words"]]
+            data["line_ids"] += d["line_ids"]
+            data["line_pages"] += [p + page for p in d["line_pages"]]
+            data["hyphen_fix"] += [k + words for k in d["hyphen_fix"]]
+            data["forced"] += [k + words for k in d.get("forced", [])]
+            data["unhyphenated"] += [k + words for k in d.get("unhyphenated", [])]
+            data["misplaced"] += [[n, c + page if c else c, p + page if p else p] for n, c, p in d.get("misplaced", [])]
+            data["rounds"] = max(data["rounds"], d.get("rounds", 1))
+            h = d["hyphenation"]
+            stats["lines"] += h["lines"]
+            stats["hyphenated"] += h["hyphenated"]
+            stats["page_end"] += h["page_end"]
+            stats["longest_run"] = max(stats["longest_run"], h["longest_run"])
+            words += counted
+        page += piece.count
+    stats["share"] = round(stats["hyphenated"] / stats["lines"], 4) if stats["lines"] else 0.0
+    data["hyphenation"] = stats
+    data["count"] = page
+    return data
+
+
+def _whole_html(book: Book, styles: Path, parts: list[Piece], data: dict) -> str:
+    """The whole print document, as `make html` writes it and WeasyPrint alone
+    would lay it out: the parts' corrected sections, and the corrections made
+    on the book's own tokens (the EPUB and the proof replay them)."""
+    from ..pagemap import _forced_break, insert_at_words, wrap_words
+    from .html import render_print_html
+
+    if data["forced"]:
+        insert_at_words(book, {k: _forced_break for k in data["forced"]}, top_level=True)
+    if data["unhyphenated"]:
+        wrap_words(book, set(data["unhyphenated"]), "nohyph_open", "nohyph_close")
+    return render_print_html(book, styles, sections={p.index: p.section for p in parts})
+
+
+def _prune(cache: Path, used: list) -> None:
+    """Keep the pieces of this build and of the few before it (an edit undone
+    finds its layout again); drop the rest."""
+    keep = {Path(p.pdf).stem for p in used if p is not None}
+    entries = sorted(cache.glob("*.json"), key=lambda f: f.stat().st_mtime, reverse=True)
+    limit = 3 * len(keep)
+    for n, meta in enumerate(entries):
+        if meta.stem not in keep and n >= limit:
+            meta.unlink(missing_ok=True)
+            (cache / f"{meta.stem}.pdf").unlink(missing_ok=True)
