@@ -11,7 +11,7 @@ manuscripts are written to <out>/temp/xN/manuscript.
 
 Each build runs in its own process (`python -m matbaa build …`), timed by the
 wall clock, with its peak memory (largest resident set of the process and its
-descendants: GNU time's %M, else ru_maxrss from os.wait4).  Measured, each
+descendants, summed over the process tree: see run_measured).  Measured, each
 `--runs` times (median, min, max):
 
     pdf_full        `matbaa build pdf` into an empty folder (nothing cached: every
@@ -183,23 +183,60 @@ class BenchError(RuntimeError):
 GNU_TIME = Path("/usr/bin/time")
 
 
+def _tree_memory_kib(root: int) -> int:
+    """Proportional set size (PSS) of `root` and all its descendants, summed:
+    the memory of a build with worker processes, counting pages the workers
+    share with their parent (fork) once, not once per process."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    total, todo = 0, [root]
+    while todo:
+        pid = todo.pop()
+        todo += children.get(pid, [])
+        try:
+            for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    total += int(line.split()[1])
+                    break
+        except OSError:
+            pass
+    return total
+
+
 def run_measured(cmd: list[str], log: Path, cwd: Path | None = None) -> dict:
     """Run `cmd` to completion: its wall time and peak memory.
 
-    Peak memory is the largest resident set of the command and its descendants
-    (for make, the builds it runs): GNU time's %M when /usr/bin/time exists,
-    else ru_maxrss from os.wait4.  (Linux keeps the high-water mark across
-    exec, so the wait4 figure is never below the bench process's own size:
-    GNU time, a small C program, forks from a small process.)"""
+    Peak memory is the largest sum, sampled every 100 ms, of the proportional
+    set sizes of the command and all its descendants (a parallel build's
+    workers included: GNU time's %M would give only the largest single
+    process); GNU time's %M (or ru_maxrss from os.wait4) is kept beside it as
+    the largest single process, and the larger of the two is reported."""
+    import threading
+
     log.parent.mkdir(parents=True, exist_ok=True)
     rss_file = log.with_suffix(".rss")
     prefix = [str(GNU_TIME), "-f", "%M", "-o", str(rss_file)] if GNU_TIME.is_file() else []
+    peak = {"kib": 0}
+    done = threading.Event()
     with open(log, "wb") as out:
         t0 = time.perf_counter()
         proc = subprocess.Popen(prefix + cmd, cwd=cwd, stdout=out, stderr=subprocess.STDOUT,
                                 stdin=subprocess.DEVNULL)
+
+        def sample():
+            while not done.wait(0.1):
+                peak["kib"] = max(peak["kib"], _tree_memory_kib(proc.pid))
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
         _pid, status, usage = os.wait4(proc.pid, 0)
         seconds = time.perf_counter() - t0
+        done.set()
+        sampler.join()
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
         tail = log.read_text(encoding="utf-8", errors="replace")[-2000:]
@@ -208,7 +245,8 @@ def run_measured(cmd: list[str], log: Path, cwd: Path | None = None) -> dict:
     if prefix:
         kib = int(rss_file.read_text().split()[-1])
         rss_file.unlink()
-    return {"seconds": seconds, "peak_rss_mb": kib / 1024}
+    return {"seconds": seconds, "peak_rss_mb": max(kib, peak["kib"]) / 1024,
+            "largest_process_mb": kib / 1024, "tree_pss_mb": peak["kib"] / 1024}
 
 
 def summarize(samples: list[dict], **extra) -> dict:
@@ -461,7 +499,7 @@ def measure_phases(manuscript: Path, build: Path, styles: Path) -> dict:
 
     # the names the writers look up when they run; one that has gone (the code
     # moved on) leaves its phase at 0 and in "unhooked", and the time in pdf_other
-    hooks = [(pdf_writer, "HTML", lambda f: TimedHTML),
+    hooks = [(weasyprint, "HTML", lambda f: TimedHTML),
              (pdf_writer, "render_print_html", lambda f: timed("templates", f)),
              (html_writer, "render_print_html", lambda f: timed("templates", f)),
              (pagemap, "read_pages", lambda f: timed("pagemap", f)),

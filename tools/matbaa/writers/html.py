@@ -5,6 +5,7 @@ build/assets/, so the print CSS can be debugged in a browser.
 """
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 
@@ -18,6 +19,14 @@ from .render import BookRenderer
 ASSET_DIRS = ("css", "fonts")
 
 
+@functools.lru_cache(maxsize=8)
+def templates(styles: Path):
+    """One Jinja environment per styles folder, so that each template is compiled
+    once per build, not once per piece (Jinja still reloads a template whose
+    file changed, for `make watch`)."""
+    return jinja_env(styles)
+
+
 def render_part(book: Book, styles: Path, part, renderer: BookRenderer | None = None) -> Markup:
     """One part's <section>, exactly as it stands in the whole print document."""
     renderer = renderer or BookRenderer(book, "print")
@@ -27,7 +36,7 @@ def render_part(book: Book, styles: Path, part, renderer: BookRenderer | None = 
         chapter.anchor = f"ch-{part.index}-{k}"
         chapters.append({"title": chapter.title, "anchor": chapter.anchor,
                          "html": renderer.body(chapter.tokens, str(chapter.path))})
-    return Markup(jinja_env(styles).get_template("print-part.html.j2").render(
+    return Markup(templates(Path(styles)).get_template("print-part.html.j2").render(
         part={"title": part.title, "anchor": part.anchor, "index": part.index, "chapters": chapters}))
 
 
@@ -56,7 +65,7 @@ def render_print_html(book: Book, styles: Path, sections: dict[int, str] | None 
         parts.append({"title": part.title, "anchor": part.anchor, "index": part.index,
                       "chapters": [{"title": c.title, "anchor": c.anchor} for c in part.chapters],
                       "section": section})
-    env = jinja_env(styles)
+    env = templates(Path(styles))
     ctx = common_context(book)
     from ..config import PRINT_DEFAULTS
 

@@ -8,13 +8,11 @@ everything else, so a build never reads outside the book nor touches the network
 from __future__ import annotations
 
 import copy
+import functools
 import gc
 import logging
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
-
-from weasyprint import CSS, HTML
-from weasyprint.urls import URLFetcher
 
 from .. import progress
 from ..diagnostics import MatbaaError
@@ -25,26 +23,40 @@ from .html import copy_assets, render_print_html
 log = logging.getLogger("matbaa")
 
 
-class BookFetcher(URLFetcher):
-    def __init__(self, allowed: list[Path]):
-        super().__init__()
-        self.allowed = [Path(p).resolve() for p in allowed]
-        self.refused: list[str] = []
+# WeasyPrint is imported when a layout is needed, not with this module: a build
+# whose pieces all come from the cache (writers/segments.py) never loads it.
+@functools.cache
+def _fetcher_class():
+    from weasyprint.urls import URLFetcher
 
-    def fetch(self, url, headers=None):
-        parts = urlsplit(url)
-        if parts.scheme != "file":
-            self.refused.append(url)
-            raise MatbaaError(f"refused to fetch {url}: the build reads no network resource")
-        path = Path(unquote(parts.path)).resolve()
-        if not any(path.is_relative_to(a) for a in self.allowed):
-            self.refused.append(url)
-            raise MatbaaError(f"refused to read {path}: outside the manuscript and the styles")
-        return super().fetch(url, headers)
+    class BookFetcher(URLFetcher):
+        def __init__(self, allowed: list[Path]):
+            super().__init__()
+            self.allowed = [Path(p).resolve() for p in allowed]
+            self.refused: list[str] = []
+
+        def fetch(self, url, headers=None):
+            parts = urlsplit(url)
+            if parts.scheme != "file":
+                self.refused.append(url)
+                raise MatbaaError(f"refused to fetch {url}: the build reads no network resource")
+            path = Path(unquote(parts.path)).resolve()
+            if not any(path.is_relative_to(a) for a in self.allowed):
+                self.refused.append(url)
+                raise MatbaaError(f"refused to read {path}: outside the manuscript and the styles")
+            return super().fetch(url, headers)
+
+    return BookFetcher
+
+
+def BookFetcher(allowed: list[Path]):   # noqa: N802 (it stands for the class)
+    return _fetcher_class()(allowed)
 
 
 def layout(book: Book, styles: Path, build: Path, html: str, press: bool = False):
     """Lay out the print document (WeasyPrint's Document, pages not yet written)."""
+    from weasyprint import CSS, HTML
+
     from ..hyphenation import register
 
     # WeasyPrint hyphenates lang="az" through pyphen: our patterns, the book's exceptions

@@ -65,10 +65,10 @@ def engine_key(book: Book, styles: Path) -> str:
     """What changes a layout besides the HTML: the CSS, fonts and hyphenation
     patterns, the book's hyphenation exceptions, WeasyPrint, and matbaa's
     layout code (LAYOUT_CODE)."""
-    import weasyprint
+    from importlib.metadata import version
 
     h = hashlib.sha256()
-    h.update(weasyprint.__version__.encode())
+    h.update(version("weasyprint").encode())
     h.update(json.dumps(book.meta.get("hyphenation") or {}, sort_keys=True, ensure_ascii=False).encode())
     code = Path(__file__).resolve().parent.parent
     files = [f for d in ENGINE_PARTS for f in sorted((Path(styles) / d).rglob("*")) if f.is_file()]
@@ -162,7 +162,8 @@ def _lay_whole(kind: str, start: int, pages: dict | None) -> Piece:
 
 
 def _lay_folios(folios: list[bool]) -> Piece:
-    from .common import common_context, jinja_env
+    from .common import common_context
+    from .html import templates
     from .pdf import layout
     from ..config import PRINT_DEFAULTS
 
@@ -170,7 +171,7 @@ def _lay_folios(folios: list[bool]) -> Piece:
     ctx = common_context(book)
     ctx.update(css="assets/css/print.css", page=dict(PRINT_DEFAULTS, **(book.meta.get("print") or {})),
                folios=folios)
-    html = jinja_env(styles).get_template("print-folios.html.j2").render(**ctx)
+    html = templates(Path(styles)).get_template("print-folios.html.j2").render(**ctx)
     key = _key(html)
     piece = _cached(key)
     if piece is not None:
