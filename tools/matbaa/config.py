@@ -23,6 +23,11 @@ class _LineLoader(yaml.SafeLoader):
     """SafeLoader whose mappings and lists remember the line of each key/item."""
 
 
+# The same loader on libyaml's parser, when PyYAML has it: the same constructors
+# and resolver (Python), the scanning and parsing in C, several times faster.
+_CLineLoader = type("_CLineLoader", (yaml.CSafeLoader,), {}) if getattr(yaml, "__with_libyaml__", False) else None
+
+
 class LineDict(dict):
     lines: dict[str, int]
     line: int
@@ -54,12 +59,30 @@ def _construct_sequence(loader: _LineLoader, node: yaml.SequenceNode) -> LineLis
     return seq
 
 
-_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
+for _loader in (_LineLoader, _CLineLoader):
+    if _loader is not None:
+        _loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+        _loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
+
+
+def safe_load(text: str) -> Any:
+    """yaml.safe_load, on libyaml's parser when there is one (an error is raised
+    by the pure-Python parser, as yaml.safe_load raises it)."""
+    if _CLineLoader is not None:
+        try:
+            return yaml.load(text, Loader=yaml.CSafeLoader)
+        except yaml.YAMLError:
+            pass
+    return yaml.safe_load(text)
 
 
 def load_yaml(text: str, path: Path, report: Report, code: str) -> Any:
     """Parse YAML; on a syntax error add one diagnostic with its line, return None."""
+    if _CLineLoader is not None:
+        try:
+            return yaml.load(text, Loader=_CLineLoader)     # a CSafeLoader
+        except yaml.YAMLError:
+            pass        # the pure-Python parser below words the message (and judges) as always
     try:
         return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - SafeLoader subclass
     except yaml.YAMLError as exc:

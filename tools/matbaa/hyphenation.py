@@ -256,10 +256,17 @@ def hyphenate(word: str, lang: str = "az", left: int = 2, right: int = 2) -> lis
     dictionaries ([] if there is none).
     """
     _ensure_registered()
-    name = pyphen.language_fallback(lang)
-    if name is None:
+    dictionary = _dictionary(lang, left, right, _state.get("key"), id(_state.get("hd")))
+    if dictionary is None:
         return []
-    return [int(p) for p in pyphen.Pyphen(lang=name, left=left, right=right).positions(word)]
+    return [int(p) for p in dictionary.positions(word)]
+
+
+@functools.lru_cache(maxsize=64)
+def _dictionary(lang: str, left: int, right: int, _registration, _hd_id) -> pyphen.Pyphen | None:
+    """The Pyphen of `lang` (once per registration: hyphenate() runs for every word)."""
+    name = pyphen.language_fallback(lang)
+    return None if name is None else pyphen.Pyphen(lang=name, left=left, right=right)
 
 
 SOFT_HYPHEN = "\u00ad"
@@ -281,10 +288,35 @@ def soft_hyphenate(text: str, lang: str = "az", min_length: int = 6) -> str:
     keep two letters from the hyphen.  A token is a run of non-spaces; apply
     this to the text nodes of markup, not to the markup.
     """
-    def token(match: re.Match) -> str:
-        return _soft_token(match.group(), lang, min_length, _state.get("key"))
+    registration = _state.get("key")
+    memo = _memos.get((lang, min_length, registration))
+    if memo is None:
+        if len(_memos) >= 8:
+            _memos.clear()
+        memo = _memos[(lang, min_length, registration)] = {}
 
-    return _TOKEN.sub(token, text)
+    def token(match: re.Match) -> str:
+        tok = match.group()
+        out = memo.get(tok)
+        if out is None:
+            if len(memo) >= 65536:
+                memo.clear()
+            out = memo[tok] = _soft_token(tok, lang, min_length, registration)
+        return out
+
+    return _long_tokens(min_length).sub(token, text)
+
+
+# token -> soft_hyphenate's result, per (lang, min_length, registration): a book
+# repeats its words, and a dict is cheaper than the lru_cache of _soft_token
+_memos: dict[tuple, dict[str, str]] = {}
+
+
+@functools.lru_cache(maxsize=8)
+def _long_tokens(min_length: int) -> re.Pattern:
+    """The tokens that can hold a word of `min_length` letters (a shorter one is
+    returned unchanged by _soft_token anyway): \\S+ of that length at least."""
+    return re.compile(rf"\S{{{min_length},}}") if min_length > 1 else _TOKEN
 
 
 @functools.lru_cache(maxsize=65536)

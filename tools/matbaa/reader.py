@@ -6,6 +6,7 @@ everything goes to the Report and the caller aborts once.
 """
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from pathlib import Path
@@ -22,13 +23,18 @@ NOTE_CALL_TEXT = re.compile(r"\[\^([^\]\s]+)\]")
 RAW_HTML = re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(\s[^<>]*)?/?>|<!--")
 
 
-def read_text(path: Path, report: Report) -> str | None:
-    """Read a manuscript file as UTF-8; accept (and normalise) a BOM and CRLF."""
+def read_text(path: Path, report: Report, digests: dict[str, str] | None = None) -> str | None:
+    """Read a manuscript file as UTF-8; accept (and normalise) a BOM and CRLF.
+
+    `digests`, if given, receives the SHA-256 of the bytes read, under str(path)
+    (the book's `source_digests`: what the EPUB writer's caches are keyed by)."""
     try:
         data = path.read_bytes()
     except OSError as exc:
         report.add("M006", path, None, f"cannot read the file ({exc.strerror}); check the name in book.yaml.")
         return None
+    if digests is not None:
+        digests[str(path)] = hashlib.sha256(data).hexdigest()
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -45,9 +51,7 @@ def read_text(path: Path, report: Report) -> str | None:
 
 
 def read_labels(styles: Path, lang: str, meta_path: Path, report: Report) -> dict[str, str]:
-    import yaml
-
-    table = yaml.safe_load((styles / "labels.yaml").read_text(encoding="utf-8"))
+    table = config.safe_load((styles / "labels.yaml").read_text(encoding="utf-8"))
     primary = lang.split("-")[0].lower()
     if primary not in table:
         report.add("M007", meta_path, None,
@@ -59,8 +63,9 @@ def read_labels(styles: Path, lang: str, meta_path: Path, report: Report) -> dic
     return labels
 
 
-def read_glossary(path: Path, languages: list[str], report: Report) -> list[GlossaryEntry]:
-    text = read_text(path, report)
+def read_glossary(path: Path, languages: list[str], report: Report,
+                  digests: dict[str, str] | None = None) -> list[GlossaryEntry]:
+    text = read_text(path, report, digests)
     if text is None:
         return []
     errors_before = len(report.errors)
@@ -129,12 +134,12 @@ def _child_lines(inline: Token) -> list[int]:
 
 
 def read_chapter(root: Path, rel: str, part_index: int, md, report: Report,
-                 notes: dict[str, Note]) -> Chapter | None:
+                 notes: dict[str, Note], digests: dict[str, str] | None = None) -> Chapter | None:
     path = root / rel
     if not path.is_file():
         report.add("M006", root / "book.yaml", None, f"chapter '{rel}' does not exist in {root}; fix its name under 'contents:'.")
         return None
-    text = read_text(path, report)
+    text = read_text(path, report, digests)
     if text is None:
         return None
     lines = text.split("\n")
@@ -248,7 +253,8 @@ def read_book(root: Path, styles: Path, report: Report) -> Book | None:
     if not meta_path.is_file():
         report.add("M001", meta_path, None, f"no book.yaml in '{root}'; is MANUSCRIPT= the manuscript folder?")
         return None
-    text = read_text(meta_path, report)
+    digests: dict[str, str] = {}
+    text = read_text(meta_path, report, digests)
     if text is None:
         return None
     errors_before = len(report.errors)
@@ -271,7 +277,7 @@ def read_book(root: Path, styles: Path, report: Report) -> Book | None:
             report.add("M006", meta_path, config.line_of(gloss, "file"),
                        f"glossary file '{gloss['file']}' does not exist in {root}.")
         else:
-            glossary = read_glossary(gpath, gloss["languages"], report)
+            glossary = read_glossary(gpath, gloss["languages"], report, digests)
 
     md = make_parser()
     notes: dict[str, Note] = {}
@@ -280,7 +286,7 @@ def read_book(root: Path, styles: Path, report: Report) -> Book | None:
     for i, spec in enumerate(contents, 1):
         chapters = []
         for rel in spec["chapters"]:
-            ch = read_chapter(root, rel, i, md, report, notes)
+            ch = read_chapter(root, rel, i, md, report, notes, digests)
             if ch is not None:
                 chapters.append(ch)
         parts.append(Part(title=spec["part"], chapters=chapters, index=i,
@@ -293,7 +299,7 @@ def read_book(root: Path, styles: Path, report: Report) -> Book | None:
             report.add("M006", meta_path, config.line_of(meta, "corrections"),
                        f"corrections file '{meta['corrections']}' does not exist.")
         else:
-            ctext = read_text(cpath, report)
+            ctext = read_text(cpath, report, digests)
             cdata = config.load_yaml(ctext, cpath, report, "C001") if ctext is not None else None
             if cdata is not None and not isinstance(cdata, list):
                 report.add("C001", cpath, 1, "corrections must be a YAML list of {file, kind, before, after, reason}.")
@@ -308,5 +314,9 @@ def read_book(root: Path, styles: Path, report: Report) -> Book | None:
         report.add("M006", meta_path, config.line_of(meta["source"], "file"),
                    f"source file '{meta['source']['file']}' does not exist.")
 
-    return Book(root=root, meta=meta, parts=parts, notes=notes, glossary=glossary,
+    book = Book(root=root, meta=meta, parts=parts, notes=notes, glossary=glossary,
                 labels=labels, corrections=corrections)
+    # What the book was read from: str(path) -> SHA-256 of the bytes, for every
+    # manuscript file read (writers/epub.py keys its caches by them).
+    book.source_digests = digests
+    return book

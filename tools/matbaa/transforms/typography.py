@@ -33,7 +33,23 @@ RULES: list[tuple[re.Pattern, str]] = [
     (re.compile(rf"(?<![\w.,])(\d+(?:[.,]\d+)*) (?=[{LOWER}{UPPER}])"), r"\1" + NBSP),
 ]
 
+# What each rule cannot match without, a quick search first: most texts need no
+# rule, and the rules' lookarounds and optional Roman numerals are slow to fail.
+GUARDS: list[re.Pattern] = [re.compile(p) for p in (
+    " - ",
+    r"\d-\d",
+    r"-[IVXLCDM]*(?:[\s,.;:)]|$)",      # the second numeral (maybe empty), then the lookahead
+    r"e\.ə\. ",
+    r"və s\.",
+    rf"[{UPPER}]\.",
+    r"[IVXLCDM–] ",                     # a numeral ends in a letter, or in the dash of "I– "
+    r"\d ",
+)]
+_GUARDED_RULES = list(zip(GUARDS, RULES, strict=True))
+
 NOBR = re.compile(rf"(?<![\w-])(?:\d+(?:[.,]\d+)*(?:–\d+)?|[{UPPER}]{{2,}}|{ROMAN}–{ROMAN})-[{LOWER}]+")
+
+
 def smart_quotes(text: str, quotes: list[str]) -> str:
     out = []
     for i, ch in enumerate(text):
@@ -49,12 +65,18 @@ def smart_quotes(text: str, quotes: list[str]) -> str:
 def transform_text(text: str, quotes: list[str]) -> str:
     if '"' in text:
         text = smart_quotes(text, quotes)
-    for rx, repl in RULES:
-        text = rx.sub(repl, text)
+    for guard, (rx, repl) in _GUARDED_RULES:
+        if guard.search(text):
+            text = rx.sub(repl, text)
     return text
 
 
+_NOBR_GUARD = re.compile(rf"-[{LOWER}]")   # every NOBR match ends so
+
+
 def _split_nobr(tok: Token) -> list[Token]:
+    if not _NOBR_GUARD.search(tok.content):
+        return [tok]
     parts: list[Token] = []
     pos = 0
     for m in NOBR.finditer(tok.content):

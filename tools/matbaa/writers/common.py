@@ -7,20 +7,23 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-import jinja2
-from markupsafe import Markup, escape
-
 from .. import __version__
 from ..language import sort_key
 from ..model import Book
 
 
-def f_sep(text: str) -> Markup:
+def f_sep(text: str):
     """For italic template text: keep f and a following ı apart (see transforms.typography)."""
+    from markupsafe import Markup, escape
+
     return Markup(re.sub("f(ı)", r'f<span class="f-sep">\1</span>', str(escape(text))))
 
 
-def jinja_env(styles: Path) -> jinja2.Environment:
+def jinja_env(styles: Path):
+    """The templates' jinja2.Environment (jinja2 is imported here, when a template
+    is needed: an EPUB build whose documents are all cached needs none)."""
+    import jinja2
+
     # autoescape for every template (select_autoescape() misses .xhtml/.j2 names),
     # and an undefined variable is an error, not an empty string.
     env = jinja2.Environment(

@@ -15,7 +15,7 @@ document of its own in a worker process, and joined (writers/pdfjoin.py):
     4. the page map of the whole book, from the pieces' page maps.
 
 A piece's result (its PDF and page map) is cached by content in
-build/cache/layout/, so that a rebuild lays out again only what changed.
+build/.cache/layout/, so that a rebuild lays out again only what changed.
 
 The pieces must lay out exactly as the whole document does (`matbaa build pdf
 --whole`, writers/pdf.layout_book): tests/test_segments.py compares the two.
@@ -33,7 +33,7 @@ from pathlib import Path
 from ..files import write_bytes
 from ..model import Book
 
-CACHE = "cache/layout"
+CACHE = ".cache/layout"
 ENGINE_PARTS = ("css", "fonts", "hyphenation")       # styles/ folders that change a layout
 # matbaa's code that turns a piece's HTML into its layout and page map (the
 # code that writes the HTML needs no place here: the HTML itself is hashed)
