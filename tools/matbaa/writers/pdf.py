@@ -92,7 +92,7 @@ def layout_book(book: Book, styles: Path, build: Path, press: bool = False):
                    lambda html: layout(book, styles, build, html, press))
 
 
-def correct(book: Book, render, lay, label: str = ""):
+def correct(book: Book, render, lay, label: str = "", collect: bool = True):
     """Lay the book out, then correct what WeasyPrint cannot be told, as a
     typesetter would, and lay it out again (at most MAX_ROUNDS times):
 
@@ -127,7 +127,8 @@ def correct(book: Book, render, lay, label: str = ""):
         progress.set_round(label or book.id, rounds)
         html = render()
         document = data = None          # free the previous round's layout first: one book in memory
-        gc.collect()
+        if collect:                     # (a part's layout is small: a full collection would cost more
+            gc.collect()                #  than it frees, 50 ms a round in a worker holding the book)
         document = lay(html)
         data = read_pages(document)
         bad = misplaced_notes(book, data)

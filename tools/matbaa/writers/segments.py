@@ -135,7 +135,7 @@ def _lay_part(index: int) -> Piece:
     written = [c.tokens for c in part.chapters]
     try:
         _html, document, data = correct(view, render, lambda h: layout(view, styles, build, h),
-                                        label=f"{book.id}: {part.title}")
+                                        label=f"{book.id}: {part.title}", collect=False)
         section = str(render_part(view, styles, part))
     finally:
         # the loop leaves its corrections in the tokens: give the book back as written
