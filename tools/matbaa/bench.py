@@ -22,6 +22,7 @@ descendants, summed over the process tree: see run_measured).  Measured, each
                     what `make pdf epub` does after the PDF; the EPUB's own cache
                     emptied before each run (the cover PNG stays cached)
     pdf_rebuild     `matbaa build pdf` after one sentence of one chapter changed
+    epub_repeat     `matbaa build epub` again, nothing changed (its cache filled)
     epub_rebuild    then `matbaa build epub` (as `make pdf epub` runs them; the
                     parts not edited come from the EPUB's cache)
     make_noop       `make pdf epub MANUSCRIPT=… BUILD=…` with nothing changed
@@ -30,9 +31,11 @@ and the anchors, in the same run:
 
     weasyprint      WeasyPrint alone on matbaa's own print HTML (the document
                     of the full PDF build, which `matbaa build html` writes), in a
-                    fresh `python -c "… HTML(f).write_pdf(o, pdf_variant='pdf/ua-1')"`:
-                    one layout in one process, no corrections, tagged as matbaa's
-                    PDF is; once more untagged, for reference
+                    fresh `python -c "… HTML(f).write_pdf(o, pdf_variant='pdf/ua-1')"`
+                    with matbaa's hyphenation patterns registered: one layout in
+                    one process, no corrections, tagged as matbaa's PDF is (the
+                    same pages: the table shows both counts); once more
+                    untagged, for reference
     pandoc          the pandoc binary of PyPI `pypandoc-binary` converting the
                     same chapters (concatenated Markdown) to EPUB
 
@@ -67,14 +70,15 @@ STYLES = ROOT / "styles"
 NOTE_ID = re.compile(r"\[\^([^\]\s]+)\]")
 
 PDF_ROWS = ("pdf_full", "pdf_rebuild", "make_noop")
-EPUB_ROWS = ("epub_full", "epub_after_pdf", "epub_rebuild")
+EPUB_ROWS = ("epub_full", "epub_after_pdf", "epub_repeat", "epub_rebuild")
 ANCHOR_OF = {**{k: "weasyprint" for k in PDF_ROWS}, **{k: "pandoc" for k in EPUB_ROWS}}
 ROW_TITLES = {
     "pdf_full": "PDF, full build",
     "pdf_rebuild": "PDF, rebuild after a one-sentence edit",
     "make_noop": "make pdf epub, nothing changed",
     "epub_full": "EPUB, full build (no page map yet)",
-    "epub_after_pdf": "EPUB, after the PDF (page map present)",
+    "epub_after_pdf": "EPUB, after the PDF (page map present; its own cache empty)",
+    "epub_repeat": "EPUB, built again, nothing changed (its cache filled)",
     "epub_rebuild": "EPUB, rebuild after the edit",
     "weasyprint": "anchor: WeasyPrint alone on the print HTML (tagged PDF/UA-1, like matbaa's)",
     "pandoc": "anchor: pandoc, Markdown to EPUB",
@@ -340,12 +344,16 @@ def bench_size(n: int, runs: int, out: Path, source: Path, styles: Path, phase_r
         # the same kind of PDF as matbaa writes (tagged, PDF/UA-1 markers); once
         # untagged too, for reference (tagging costs WeasyPrint time and bytes)
         wp_pdf = work / "weasyprint.pdf"
-        code = (f"from weasyprint import HTML; HTML({str(html)!r}).write_pdf({str(wp_pdf)!r}, "
+        # with matbaa's Azerbaijani hyphenation patterns registered (pyphen has
+        # none): the same line breaks, so the same pages to lay out
+        hyph = (f"from pathlib import Path; from matbaa.hyphenation import register; "
+                f"register(styles=Path({str(styles)!r})); ")
+        code = (hyph + f"from weasyprint import HTML; HTML({str(html)!r}).write_pdf({str(wp_pdf)!r}, "
                 "pdf_variant='pdf/ua-1')")
         samples = series("weasyprint", lambda r: run_measured([py, "-c", code], logs / f"weasyprint-{r}.log"))
         m["weasyprint"] = summarize(samples, pages=pdf_pages(wp_pdf), bytes=wp_pdf.stat().st_size)
         plain_pdf = work / "weasyprint-untagged.pdf"
-        code = f"from weasyprint import HTML; HTML({str(html)!r}).write_pdf({str(plain_pdf)!r})"
+        code = hyph + f"from weasyprint import HTML; HTML({str(html)!r}).write_pdf({str(plain_pdf)!r})"
         s = run_measured([py, "-c", code], logs / "weasyprint-untagged.log")
         note(f"x{n} weasyprint untagged: {s['seconds']:.2f} s, {s['peak_rss_mb']:.0f} MB")
         m["weasyprint_untagged"] = summarize([s], bytes=plain_pdf.stat().st_size)
@@ -382,6 +390,8 @@ def bench_size(n: int, runs: int, out: Path, source: Path, styles: Path, phase_r
             return matbaa("epub", main, f"epub_after_pdf-{r}")
         samples = series("epub_after_pdf", epub_after_pdf)
         m["epub_after_pdf"] = summarize(samples, bytes=epub.stat().st_size)
+        samples = series("epub_repeat", lambda r: matbaa("epub", main, f"epub_repeat-{r}"))
+        m["epub_repeat"] = summarize(samples, bytes=epub.stat().st_size)
 
     # one sentence changed, then PDF and EPUB again (in that order, as make does)
     editor = SentenceEditor(ms)
@@ -577,7 +587,7 @@ def table(results: dict) -> str:
             lines += ["Phases (s, in-process with jobs=1: the pieces laid out one after the other, "
                       + (f"median of {ph['runs']} runs" if ph["runs"] > 1 else "one run")
                       + f"; {ph['layout_rounds']} WeasyPrint layouts (pieces, their correction rounds, "
-                      "front matter, glossary, folios), {fmt_s(ph['layout'])} s in all):", "",
+                      f"front matter, glossary, folios), {fmt_s(ph['layout'])} s in all):", "",
                       "| " + " | ".join(PHASES) + " | PDF total |",
                       "|" + "---:|" * (len(PHASES) + 1),
                       "| " + " | ".join(fmt_s(ph[k]) for k in PHASES) + f" | {fmt_s(ph['pdf_total'])} |", ""]
@@ -645,7 +655,9 @@ def main(argv: list[str] | None = None) -> int:
                  "python": platform.python_version(), "weasyprint": version("weasyprint"),
                  "pandoc": pandoc_version, "cpus": os.cpu_count(), "machine": platform.machine(),
                  "load_average": os.getloadavg()[0],
-                 "peak_memory_by": "GNU time %M" if GNU_TIME.is_file() else "os.wait4 ru_maxrss",
+                 "peak_memory_by": "the process tree's summed PSS, sampled every 100 ms "
+                                   "(or the largest process by " + ("GNU time %M" if GNU_TIME.is_file()
+                                                                     else "os.wait4 ru_maxrss") + ", if larger)",
                  "manuscript": str(args.manuscript.resolve()), "skipped": sorted(skip),
                  "command": "python -m matbaa.bench " + " ".join(argv)},
         "sizes": {},

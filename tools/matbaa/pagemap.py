@@ -246,16 +246,31 @@ def _text(content: str) -> Token:
     return t
 
 
-def _paragraph_text(tok: Token) -> tuple[str, list[tuple[int, int]]]:
-    """A paragraph's text as read_pages counts it, and, for each character,
-    (index of the child token it comes from, offset in that child)."""
-    text, owners = "", []
+class _Owners:
+    """For each character of a paragraph's text, (index of the child token it
+    comes from, offset in that child): looked up from where each child starts,
+    not stored per character (most paragraphs are never asked)."""
+
+    def __init__(self, starts: list[int], children: list[int]):
+        self.starts, self.children = starts, children
+
+    def __getitem__(self, pos: int) -> tuple[int, int]:
+        n = bisect.bisect_right(self.starts, pos) - 1
+        return self.children[n], pos - self.starts[n]
+
+
+def _paragraph_text(tok: Token) -> tuple[str, _Owners]:
+    """A paragraph's text as read_pages counts it, and the owner of each character."""
+    pieces, starts, children, at = [], [], [], 0
     for i, child in enumerate(tok.children):
         piece = child.content if child.type == "text" else (
             " " if child.type in ("softbreak", "hardbreak") else "")
-        text += piece
-        owners += [(i, j) for j in range(len(piece))]
-    return text, owners
+        if piece:
+            pieces.append(piece)
+            starts.append(at)
+            children.append(i)
+            at += len(piece)
+    return "".join(pieces), _Owners(starts, children)
 
 
 def _numbered_words(book):
