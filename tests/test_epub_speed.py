@@ -141,19 +141,24 @@ def test_cached_build_is_byte_identical(book_dirs, monkeypatch):
     assert "\u00ad" in parts                                    # soft hyphens
 
 
+def rebuild_after_edit(ms, build, calls, chapter, old: str, new: str, tail: str = "") -> bytes:
+    """Change the first `old` of `chapter` into `new` (and append `tail`), make
+    the PDF's page map for the new text, and build the EPUB again."""
+    text = chapter.read_text(encoding="utf-8")
+    assert old in text
+    chapter.write_text(text.replace(old, new, 1) + tail, encoding="utf-8")
+    write_page_map(ms, build)
+    calls.reset()
+    return build_epub(ms, build, STYLES)[0].read_bytes()
+
+
 def test_chapter_change_renders_its_part_again(book_dirs, monkeypatch):
     ms, build = book_dirs
     build_epub(ms, build, STYLES)
     calls = Calls(monkeypatch)
     # a word of part 3 changed for another (the word count, hence the pages of
     # the other parts, unchanged), and the PDF's page map made for the new text
-    chapter = min(ms.glob("chapters/*--c2.md"))
-    text = chapter.read_text(encoding="utf-8")
-    assert " diaspor " in text
-    chapter.write_text(text.replace(" diaspor ", " mühacirət ", 1), encoding="utf-8")
-    write_page_map(ms, build)
-    calls.reset()
-    again = build_epub(ms, build, STYLES)[0].read_bytes()
+    again = rebuild_after_edit(ms, build, calls, min(ms.glob("chapters/*--c2.md")), " diaspor ", " mühacirət ")
     assert calls.parts == [3] and calls.prints == 1 and calls.compute == 0
     part3 = zipfile.ZipFile(io.BytesIO(again)).read("EPUB/part-3.xhtml").decode()
     assert "mühacirət" in part3.replace("\u00ad", "")
@@ -164,12 +169,8 @@ def test_word_count_change_moves_the_markers_of_later_parts(book_dirs, monkeypat
     ms, build = book_dirs
     build_epub(ms, build, STYLES)
     calls = Calls(monkeypatch)
-    chapter = sorted(ms.glob("chapters/*--c1.md"))[1]          # part 2
-    text = chapter.read_text(encoding="utf-8")
-    chapter.write_text(text.replace(" diaspor ", " böyük diaspor ", 1), encoding="utf-8")
-    write_page_map(ms, build)                                 # the same page every 700 words
-    calls.reset()
-    again = build_epub(ms, build, STYLES)[0].read_bytes()
+    part_2 = sorted(ms.glob("chapters/*--c1.md"))[1]
+    again = rebuild_after_edit(ms, build, calls, part_2, " diaspor ", " böyük diaspor ")  # a page every 700 words
     assert calls.parts[0] == 2 and set(calls.parts) <= {2, 3, 4}
     assert again == uncached(ms, build)
 
@@ -204,12 +205,8 @@ def test_new_glossary_mark_renumbers_the_marks_after_it(book_dirs, monkeypatch):
     ms, build = book_dirs
     build_epub(ms, build, STYLES)
     calls = Calls(monkeypatch)
-    chapter = min(ms.glob("chapters/*--c1.md"))
-    text = chapter.read_text(encoding="utf-8")
-    chapter.write_text(text.replace(" diaspor ", " [diaspor]{term=diaspor} ", 1), encoding="utf-8")
-    write_page_map(ms, build)
-    calls.reset()
-    again = build_epub(ms, build, STYLES)[0].read_bytes()
+    again = rebuild_after_edit(ms, build, calls, min(ms.glob("chapters/*--c1.md")),
+                               " diaspor ", " [diaspor]{term=diaspor} ")
     assert calls.parts == [1, 2, 3, 4] and "epub/glossary.xhtml.j2" in calls.docs
     assert again == uncached(ms, build)
 
@@ -218,13 +215,8 @@ def test_new_note_renumbers_the_notes_after_it(book_dirs, monkeypatch):
     ms, build = book_dirs
     build_epub(ms, build, STYLES)
     calls = Calls(monkeypatch)
-    chapter = min(ms.glob("chapters/*--c1.md"))
-    text = chapter.read_text(encoding="utf-8")
-    text = text.replace(" diaspor ", " diaspor[^added] ", 1) + "\n[^added]: Əlavə qeyd.\n"
-    chapter.write_text(text, encoding="utf-8")
-    write_page_map(ms, build)
-    calls.reset()
-    again = build_epub(ms, build, STYLES)[0].read_bytes()
+    again = rebuild_after_edit(ms, build, calls, min(ms.glob("chapters/*--c1.md")),
+                               " diaspor ", " diaspor[^added] ", tail="\n[^added]: Əlavə qeyd.\n")
     assert calls.parts == [1, 2, 3, 4]
     assert again == uncached(ms, build)
 

@@ -27,15 +27,28 @@ def templates(styles: Path):
     return jinja_env(styles)
 
 
+def _anchor(part) -> None:
+    """The ids of a part and its chapters in the print document."""
+    part.anchor = f"part-{part.index}"
+    for k, chapter in enumerate(part.chapters, 1):
+        chapter.anchor = f"ch-{part.index}-{k}"
+
+
+def _print_context(book: Book) -> dict:
+    """What every print template gets: the book's data, the stylesheet, the page settings."""
+    from ..config import PRINT_DEFAULTS
+
+    ctx = common_context(book)
+    ctx.update(css="assets/css/print.css", page=dict(PRINT_DEFAULTS, **(book.meta.get("print") or {})))
+    return ctx
+
+
 def render_part(book: Book, styles: Path, part, renderer: BookRenderer | None = None) -> Markup:
     """One part's <section>, exactly as it stands in the whole print document."""
     renderer = renderer or BookRenderer(book, "print")
-    part.anchor = f"part-{part.index}"
-    chapters = []
-    for k, chapter in enumerate(part.chapters, 1):
-        chapter.anchor = f"ch-{part.index}-{k}"
-        chapters.append({"title": chapter.title, "anchor": chapter.anchor,
-                         "html": renderer.body(chapter.tokens, str(chapter.path))})
+    _anchor(part)
+    chapters = [{"title": c.title, "anchor": c.anchor, "html": renderer.body(c.tokens, str(c.path))}
+                for c in part.chapters]
     return Markup(templates(Path(styles)).get_template("print-part.html.j2").render(
         part={"title": part.title, "anchor": part.anchor, "index": part.index, "chapters": chapters}))
 
@@ -54,9 +67,7 @@ def render_print_html(book: Book, styles: Path, sections: dict[int, str] | None 
     sections = dict(sections or {})
     parts = []
     for part in book.parts:
-        part.anchor = f"part-{part.index}"
-        for k, chapter in enumerate(part.chapters, 1):
-            chapter.anchor = f"ch-{part.index}-{k}"
+        _anchor(part)
         if segment is not None and not (segment["kind"] == "part" and segment["index"] == part.index):
             section = Markup("")
         else:
@@ -65,11 +76,7 @@ def render_print_html(book: Book, styles: Path, sections: dict[int, str] | None 
         parts.append({"title": part.title, "anchor": part.anchor, "index": part.index,
                       "chapters": [{"title": c.title, "anchor": c.anchor} for c in part.chapters],
                       "section": section})
-    env = templates(Path(styles))
-    ctx = common_context(book)
-    from ..config import PRINT_DEFAULTS
-
-    page = dict(PRINT_DEFAULTS, **(book.meta.get("print") or {}))
+    ctx = _print_context(book)
     seg = None
     if segment is not None:
         author = ", ".join(a["name"] for a in ctx["authors"])
@@ -80,11 +87,19 @@ def render_print_html(book: Book, styles: Path, sections: dict[int, str] | None 
             return Markup("")
         return Markup(' data-page="%d"') % pages[anchor]
 
-    ctx.update(parts=parts, css="assets/css/print.css", page=page, segment=seg, page_of=page_of)
-    html = env.get_template("print.html.j2").render(**ctx)
+    ctx.update(parts=parts, segment=seg, page_of=page_of)
+    html = templates(Path(styles)).get_template("print.html.j2").render(**ctx)
     if segment is not None:
         html = _outside_links(html)
     return html
+
+
+def render_folios_html(book: Book, styles: Path, folios: list[bool]) -> str:
+    """The parts' folios as a document of their own (writers/segments.py): one
+    page per page of the book, the folio where `folios` says so."""
+    ctx = _print_context(book)
+    ctx.update(folios=folios)
+    return templates(Path(styles)).get_template("print-folios.html.j2").render(**ctx)
 
 
 def _css_string(text: str) -> str:

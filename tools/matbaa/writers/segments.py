@@ -116,7 +116,7 @@ def _key(html: str) -> str:
 # ---------------------------------------------------------------- the workers' tasks
 
 def _lay_part(index: int) -> Piece:
-    from ..pagemap import read_pages  # noqa: F401  (imported before the loop needs it)
+    from ..pagemap import _numbered_words
     from .html import render_part, render_print_html
     from .pdf import correct, layout
 
@@ -132,6 +132,9 @@ def _lay_part(index: int) -> Piece:
     piece = _cached(key)
     if piece is not None:
         return piece
+    # the part's words as its tokens count them, where its corrections apply:
+    # the page map's word k must be this word k (merge() adds the parts up)
+    counted = sum(len(found) for _t, _o, found in _numbered_words(view))
     written = [c.tokens for c in part.chapters]
     try:
         _html, document, data = correct(view, render, lambda h: layout(view, styles, build, h),
@@ -141,45 +144,41 @@ def _lay_part(index: int) -> Piece:
         # the loop leaves its corrections in the tokens: give the book back as written
         for chapter, tokens in zip(part.chapters, written):
             chapter.tokens = tokens
+    if counted != len(data["words"]):
+        raise AssertionError(f"part {index}: {counted} words in the text, {len(data['words'])} laid out")
     piece = Piece("part", index, "", len(document.pages), data, section)
     return _store(key, piece, document)
 
 
-def _lay_whole(kind: str, start: int, pages: dict | None) -> Piece:
-    """The front matter or the glossary, with the page numbers they print."""
+def _lay_document(kind: str, html: str) -> Piece:
+    """A piece laid out once, as it is (no corrections: no running text)."""
     from ..pagemap import read_pages
-    from .html import render_print_html
     from .pdf import layout
 
-    book, styles, build = _STATE["book"], _STATE["styles"], _STATE["build"]
-    html = render_print_html(book, styles, segment={"kind": kind, "index": 0, "start": start}, pages=pages)
     key = _key(html)
     piece = _cached(key)
     if piece is not None:
         return piece
-    document = layout(book, styles, build, html)
-    return _store(key, Piece(kind, 0, "", len(document.pages), read_pages(document)), document)
+    document = layout(_STATE["book"], _STATE["styles"], _STATE["build"], html)
+    data = read_pages(document) if kind != "folios" else {"pages": {}}
+    return _store(key, Piece(kind, 0, "", len(document.pages), data), document)
+
+
+def _lay_whole(kind: str, start: int, pages: dict | None) -> Piece:
+    """The front matter or the glossary, with the page numbers they print."""
+    from .html import render_print_html
+
+    segment = {"kind": kind, "index": 0, "start": start}
+    return _lay_document(kind, render_print_html(_STATE["book"], _STATE["styles"], segment=segment, pages=pages))
 
 
 def _lay_folios(folios: list[bool]) -> Piece:
-    from .common import common_context
-    from .html import templates
-    from .pdf import layout
-    from ..config import PRINT_DEFAULTS
+    from .html import render_folios_html
 
-    book, styles, build = _STATE["book"], _STATE["styles"], _STATE["build"]
-    ctx = common_context(book)
-    ctx.update(css="assets/css/print.css", page=dict(PRINT_DEFAULTS, **(book.meta.get("print") or {})),
-               folios=folios)
-    html = templates(Path(styles)).get_template("print-folios.html.j2").render(**ctx)
-    key = _key(html)
-    piece = _cached(key)
-    if piece is not None:
-        return piece
-    document = layout(book, styles, build, html)
-    if len(document.pages) != len(folios):
-        raise AssertionError(f"folios: {len(document.pages)} pages laid out for {len(folios)}")
-    return _store(key, Piece("folios", 0, "", len(document.pages), {"pages": {}}), document)
+    piece = _lay_document("folios", render_folios_html(_STATE["book"], _STATE["styles"], folios))
+    if piece.count != len(folios):
+        raise AssertionError(f"folios: {piece.count} pages laid out for {len(folios)}")
+    return piece
 
 
 def _task(task: tuple) -> Piece:
@@ -332,7 +331,7 @@ def lay_out(book: Book, styles: Path, build: Path, jobs: int | None = None):
     by_part = {p.index: p for p in parts}
     pieces = [None if o is None else front if o[0] == "front" else glossary if o[0] == "glossary"
               else by_part[o[1]] for o in order]
-    data = merge(book, pieces)
+    data = merge(pieces)
     html = _whole_html(book, styles, parts, data)
     _prune(cache, pieces + [folio_piece])
     return html, data, pieces, folio_piece
@@ -361,10 +360,8 @@ def _folios(order: list, front_count: int, parts: list[Piece]) -> list[bool]:
     return out
 
 
-def merge(book: Book, pieces: list) -> dict:
+def merge(pieces: list) -> dict:
     """The page map of the whole book from the pieces' own (pagemap.read_pages)."""
-    from ..pagemap import _numbered_words
-
     data = {"words": [], "pages": {}, "anchors": {}, "line_words": [], "line_ids": [], "line_pages": [],
             "hyphen_fix": [], "forced": [], "unhyphenated": [], "misplaced": [], "rounds": 1}
     stats = {"lines": 0, "hyphenated": 0, "longest_run": 0, "page_end": 0}
@@ -377,11 +374,7 @@ def merge(book: Book, pieces: list) -> dict:
         for a, p in d["anchors"].items():
             data["anchors"].setdefault(a, p + page)
         if piece.kind == "part":
-            # the part's words as its tokens count them: where its corrections apply
-            part = next(p for p in book.parts if p.index == piece.index)
-            counted = sum(len(found) for _t, _o, found in _numbered_words(_view(book, part)))
-            if counted != len(d["words"]):
-                raise AssertionError(f"part {piece.index}: {counted} words in the text, {len(d['words'])} laid out")
+            # (the worker checked that the part's tokens count as many words)
             data["words"] += d["words"]
             data["pages"].update({p + page: k + words for p, k in d["pages"].items()})
             data["line_words"] += [k + words for k in d["line_words"]]
@@ -397,7 +390,7 @@ def merge(book: Book, pieces: list) -> dict:
             stats["hyphenated"] += h["hyphenated"]
             stats["page_end"] += h["page_end"]
             stats["longest_run"] = max(stats["longest_run"], h["longest_run"])
-            words += counted
+            words += len(d["words"])
         page += piece.count
     stats["share"] = round(stats["hyphenated"] / stats["lines"], 4) if stats["lines"] else 0.0
     data["hyphenation"] = stats
