@@ -44,6 +44,10 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "D001": (WARNING, "raw HTML in Markdown is printed as text"),
     "D002": (ERROR, "a link or image points outside the manuscript or to the network"),
     "D003": (WARNING, "a chapter is empty"),
+    "D004": (ERROR, "an image file does not exist"),
+    "D005": (ERROR, "a link to a chapter or #id the book does not have"),
+    "D006": (ERROR, "an id given twice, or one the build reserves"),
+    "D007": (ERROR, "a glossary mark or a note call in a chapter title"),
     # corrections / collation
     "C001": (ERROR, "corrections.yaml is not valid"),
 }
