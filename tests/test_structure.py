@@ -311,9 +311,9 @@ def _codes(root: Path) -> list[tuple[str, str, int | None]]:
 def test_unknown_link_targets_are_located_errors(tmp_path):
     ms = make_manuscript(tmp_path / "ms")
     p = ms / "chapters" / "03-second.md"
-    p.write_text(p.read_text() + "\nTo [nowhere](#nowhere), [a file](missing.md), [an id](04-third.md#nope).\n")
+    p.write_text(p.read_text() + "\nTo [nowhere](#nowhere), [a file](missing.md), [an id](04-third.md#nope), [empty]().\n")
     got = _codes(ms)
-    assert [c for c in got if c[0] == "D005"] == [("D005", "03-second.md", 11)] * 3
+    assert [c for c in got if c[0] == "D005"] == [("D005", "03-second.md", 11)] * 4
 
 
 def test_duplicate_and_reserved_ids_are_located_errors(tmp_path):
@@ -350,3 +350,84 @@ def test_contents_schema_errors_are_located(tmp_path, contents, line, code):
     text = (ms / "book.yaml").read_text()
     (ms / "book.yaml").write_text(text[:text.index("contents:")] + "contents:\n" + contents)
     assert (code, "book.yaml", line) in _codes(ms)
+
+
+# -------------------------------------------------------------------- every CommonMark construct
+
+COMMONMARK = """\
+Setext Title
+============
+
+A paragraph with *emphasis*, **strong**, ***both***, `code`, an entity &amp; &copy;, a backslash \\*escape\\*,
+a hard break with spaces  
+and with a backslash\\
+and a [reference link][ref], a [link with a title](#method "The method").
+
+[ref]: #far
+
+---
+
+    an indented code block - with a hyphen
+
+```python
+fenced(code) - 1
+```
+
+> A block quote with a list:
+>
+> 1. first
+> 2. second
+>
+> ## A heading in a quote
+
+3. an ordered list that starts at three
+4. with a nested list:
+   - nested *item*
+   - another, with `code`
+
+- a loose list
+
+- of two items
+
+Setext Sub-heading
+------------------
+
+##
+
+## `code` only
+
+Raw <b>inline</b> HTML prints as text.
+
+<div>An HTML block prints as text.</div>
+
+# A Second Level-One Heading
+"""
+
+
+def test_every_commonmark_construct_builds(tmp_path):
+    """Valid Markdown never ends in a traceback: every CommonMark construct in one
+    chapter builds in print (parts in parallel) and in an EPUB that EPUBCheck passes."""
+    ms = make_manuscript(tmp_path / "ms", image=False)
+    (ms / "chapters" / "04-third.md").write_text(
+        (ms / "chapters" / "04-third.md").read_text() + "\n" + COMMONMARK.replace("Setext Title\n============\n", ""))
+    pdf, report = build_pdf(ms, tmp_path / "build", STYLES, jobs=2)
+    assert {d.code for d in report.items} <= {"D001", "G005"}
+    epub, _ = build_epub(ms, tmp_path / "build", STYLES)
+    messages = run_epubcheck(epub, tmp_path / "epubcheck.json")["messages"]
+    assert not [m for m in messages if m["severity"] in ("FATAL", "ERROR", "WARNING")], messages
+    texts = "\n".join(_pages_text(pdf))
+    assert "reference link (p." in texts and "fenced(code) - 1" in texts
+    with zipfile.ZipFile(epub) as z:
+        doc = etree.fromstring(z.read("EPUB/part-6.xhtml"), PARSER)
+    assert doc.xpath("//x:a[.='reference link']/@href", namespaces=NS) == ["part-6.xhtml#far"]
+    ids = doc.xpath("//x:h3/@id | //x:h4/@id | //x:h2/@id", namespaces=NS)
+    assert len(ids) == len(set(ids)) and {"section", "code-only", "setext-sub-heading"} <= set(ids)
+    # a title setext-underlined is the chapter's title
+    (ms / "chapters" / "03-second.md").write_text("Setext Title\n============\n\n## Results\n\nText.\n")
+    book, _ = load(ms, STYLES)
+    assert book.parts[4].chapters[1].title == "Setext Title"
+
+
+def test_rebuilds_are_byte_identical(every, tmp_path):
+    pdf, _ = build_pdf(make_manuscript(tmp_path / "ms"), tmp_path / "one", STYLES, jobs=1)
+    assert pdf.read_bytes() == every["pdf"].read_bytes()

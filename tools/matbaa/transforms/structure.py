@@ -168,6 +168,10 @@ def resolve_links(book, report) -> None:
             path, _, fragment = href.partition("#")
             fragment = unquote(fragment)
             target = None
+            if not href.strip("#"):
+                report.add("D005", where.file, where.line, "a link with no target: write the #id or the "
+                                                           "chapter's file it goes to, or drop the brackets.")
+                continue
             if not path:
                 if fragment in book.ids:
                     target = fragment

@@ -886,7 +886,7 @@ def _nav_outline(book: Book) -> list:
         def headings(ch, file=file):
             stack: list = [[0, []]]
             for h in ch.headings:
-                if h.level > depth or not h.id:
+                if h.level > depth or not h.id or not h.text:
                     continue
                 while len(stack) > 1 and stack[-1][0] >= h.level:
                     stack.pop()

@@ -64,7 +64,7 @@ def toc_entries(book: Book) -> list[dict]:
             if ch.title and part.kind == "part":
                 out.append({"anchor": ch.anchor, "title": ch.title, "cls": "toc-chapter"})
             for h in ch.headings:
-                if h.level <= depth and h.id:
+                if h.level <= depth and h.id and h.text:     # an empty heading is not listed
                     out.append({"anchor": h.id, "title": h.text,
                                 "cls": f"toc-section toc-level-{h.level + (1 if part.kind == 'part' else 0)}"})
     if book.glossary:
