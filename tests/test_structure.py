@@ -431,3 +431,25 @@ def test_every_commonmark_construct_builds(tmp_path):
 def test_rebuilds_are_byte_identical(every, tmp_path):
     pdf, _ = build_pdf(make_manuscript(tmp_path / "ms"), tmp_path / "one", STYLES, jobs=1)
     assert pdf.read_bytes() == every["pdf"].read_bytes()
+
+
+def test_a_moved_heading_moves_the_links_to_it_in_a_cached_epub(every, tmp_path):
+    """The preface's document is cached by its own text; a link in it follows the
+    heading it names to another chapter (the cache key holds the links' files)."""
+    base = every["base"]
+    ms, build = tmp_path / "ms", tmp_path / "build"
+    shutil.copytree(base / "ms2", ms)
+    shutil.copytree(base / "build2", build)
+    build_epub(ms, build, STYLES)                 # the EPUB's cache, for this folder
+    first = ms / "chapters" / "02-first.md"
+    first.write_text(first.read_text().replace("## The Method {#method}", "## The Approach"))
+    third = ms / "chapters" / "04-third.md"
+    third.write_text(third.read_text() + "\n## The Method {#method}\n\nMoved here.\n")
+    build_pdf(ms, build, STYLES, jobs=2)          # the page map fits: the EPUB takes from its cache
+    epub, _ = build_epub(ms, build, STYLES)
+    with zipfile.ZipFile(epub) as z:
+        preface = etree.fromstring(z.read("EPUB/part-3.xhtml"), PARSER)
+        third_doc = etree.fromstring(z.read("EPUB/part-6.xhtml"), PARSER)
+    hrefs = [a.get("href") for a in preface.xpath("//x:section//x:p//x:a", namespaces=NS)]
+    assert hrefs == ["part-6.xhtml#method", "glossary.xhtml#glossary"]
+    assert third_doc.xpath("//*[@id='method']", namespaces=NS)

@@ -55,6 +55,8 @@ class BookRenderer(RendererHTML):
             "paragraph_open": self._paragraph_open,
             "paragraph_close": self._paragraph_close,
             "link_open": self._link_open,
+            "heading_open": self._heading_open,
+            "heading_close": self._heading_close,
         })
 
     # -- inline rules ---------------------------------------------------
@@ -82,14 +84,28 @@ class BookRenderer(RendererHTML):
         return text
 
     def _forced_break(self, tokens, idx, options, env) -> str:
-        # print only: the rest of the paragraph starts on the next page (writers.pdf)
+        # print only: the rest of the paragraph starts on the next page (writers.pdf);
+        # in a heading the heading itself does (_heading_open)
+        if self.mode == "print" and getattr(self, "_in_heading", False):
+            return ""
         return '</p>\n<p class="continued">' if self.mode == "print" else ""
+
+    def _heading_open(self, tokens, idx, options, env) -> str:
+        self._in_heading = True
+        html = self.renderToken(tokens, idx, options, env)
+        if self._split(tokens, idx):
+            html = html.replace(">", ' style="break-before: page">', 1)
+        return html
 
     def _split(self, tokens, idx) -> bool:
         """Print: the paragraph opened at `idx` holds a forced page break (writers.pdf)."""
         inline = tokens[idx + 1] if idx + 1 < len(tokens) else None
         return self.mode == "print" and inline is not None and any(
             c.type == "forced_break" for c in inline.children or [])
+
+    def _heading_close(self, tokens, idx, options, env) -> str:
+        self._in_heading = False
+        return self.renderToken(tokens, idx, options, env)
 
     def _paragraph_close(self, tokens, idx, options, env) -> str:
         if tokens[idx].hidden and not self._split(tokens, idx - 2):
