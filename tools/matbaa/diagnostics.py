@@ -44,6 +44,10 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "D001": (WARNING, "raw HTML in Markdown is printed as text"),
     "D002": (ERROR, "a link or image points outside the manuscript or to the network"),
     "D003": (WARNING, "a chapter is empty"),
+    # citations and the bibliography
+    "B001": (ERROR, "a citation names no entry of the bibliography"),
+    "B002": (ERROR, "the bibliography or the CSL style cannot be read"),
+    "B003": (WARNING, "a bibliography entry is never cited"),
     # corrections / collation
     "C001": (ERROR, "corrections.yaml is not valid"),
 }

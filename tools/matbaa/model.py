@@ -73,6 +73,8 @@ class Book:
     glossary: list[GlossaryEntry]
     labels: dict[str, str]
     corrections: list[dict] = field(default_factory=list)
+    references: list[dict] = field(default_factory=list)     # the CSL-JSON entries (book.yaml bibliography:)
+    bibliography: list[tuple[str, str]] = field(default_factory=list)  # (id, rendered entry) of the cited ones
 
     @property
     def id(self) -> str:

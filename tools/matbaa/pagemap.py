@@ -53,7 +53,7 @@ def body_lines(document, anchors: dict[str, int] | None = None) -> list[Line]:
             el = getattr(box, "element", None)
             if anchors is not None and el is not None and el.get("id"):
                 anchors.setdefault(el.get("id"), number)
-            if "noteref" in cls:
+            if "noteref" in cls or "citation" in cls:
                 return
             in_chapter = in_chapter or "chapter" in cls
             if type(box).__name__ == "LineBox":
@@ -95,7 +95,9 @@ def _line_text(box, ids: set[str]):
         el = getattr(child, "element", None)
         if el is not None and el.get("id"):
             ids.add(el.get("id"))
-        if "noteref" in cls or "::" in (getattr(child, "element_tag", "") or ""):
+        # a note call and a citation's rendered text are not the manuscript's words
+        # (the text side, _paragraph_text, counts text tokens only)
+        if "noteref" in cls or "citation" in cls or "::" in (getattr(child, "element_tag", "") or ""):
             continue
         if type(child).__name__ == "TextBox":
             yield child.text.replace(WORD_JOINER, "")

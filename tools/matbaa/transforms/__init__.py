@@ -5,10 +5,11 @@ each function takes the Book and the Report and changes the Book in place.
 """
 from __future__ import annotations
 
-from . import glossary, notes, typography
+from . import citations, glossary, notes, typography
 
 PIPELINE = [
     ("notes", notes.number_notes),          # note numbers and anchors, in call order
+    ("citations", citations.resolve),       # keys -> bibliography entries, rendered by the CSL style
     ("glossary", glossary.link_marks),      # marks -> entries, anchors, back-references
     ("typography", typography.apply),       # quotes, dashes, no-break spaces, numeral+suffix
 ]

@@ -65,6 +65,10 @@ def build_date(book: Book) -> dt.datetime:
 
 
 def common_context(book: Book) -> dict:
+    from markupsafe import Markup
+
+    from .render import ref_id
+
     meta = book.meta
     return {
         "build_date": build_date(book).strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -74,6 +78,7 @@ def common_context(book: Book) -> dict:
         "authors": meta.get("author") or [],
         "editors": meta.get("editor") or [],
         "glossary": glossary_view(book),
+        "bibliography": [{"id": ref_id(k), "html": Markup(h)} for k, h in book.bibliography],
         "version": __version__,
         "generator": f"matbaa {__version__}",
     }

@@ -58,7 +58,7 @@ def render_print_html(book: Book, styles: Path, sections: dict[int, str] | None 
     """The print document.  By default the whole book, each part rendered here
     (or taken from `sections`, part index -> its rendered <section>).
 
-    With `segment` ({"kind": "front"|"part"|"glossary", "start": first page,
+    With `segment` ({"kind": "front"|"part"|"back", "start": first page,
     "index": the part's index}), only that piece of the book, as a document of
     its own (writers/segments.py); `pages` (anchor -> page) then gives the
     contents and the glossary their page numbers, which the whole document gets

@@ -9,8 +9,9 @@ document of its own in a worker process, and joined (writers/pdfjoin.py):
        the front matter once with provisional page numbers (for its length);
     2. the first page of every piece: a part starts on the next recto, a blank
        verso is put in before it when needed (as WeasyPrint does);
-    3. the front matter with the contents' page numbers, the glossary with its
-       page references, and the parts' folios: a document of margin boxes only,
+    3. the front matter with the contents' page numbers, the back matter (the
+       bibliography, then the glossary with its page references) in one piece,
+       again when its sections' pages change the contents, and the parts' folios: a document of margin boxes only,
        drawn over the parts when they are joined;
     4. the page map of the whole book, from the pieces' page maps.
 
@@ -42,7 +43,7 @@ LAYOUT_CODE = ("writers/pdf.py", "writers/segments.py", "pagemap.py", "hyphenati
 
 @dataclasses.dataclass
 class Piece:
-    kind: str                   # "front", "part", "glossary", "folios"
+    kind: str                   # "front", "part", "back" (bibliography, glossary), "folios"
     index: int                  # the part's index; 0 for the others
     pdf: str                    # the piece laid out alone (a file in the cache)
     count: int                  # its pages
@@ -165,7 +166,7 @@ def _lay_document(kind: str, html: str) -> Piece:
 
 
 def _lay_whole(kind: str, start: int, pages: dict | None) -> Piece:
-    """The front matter or the glossary, with the page numbers they print."""
+    """The front matter or the back matter (bibliography, glossary), with the page numbers they print."""
     from .html import render_print_html
 
     segment = {"kind": kind, "index": 0, "start": start}
@@ -244,9 +245,13 @@ def _toc_anchors(book: Book) -> list[str]:
     for part in book.parts:
         out.append(f"part-{part.index}")
         out += [f"ch-{part.index}-{k}" for k, c in enumerate(part.chapters, 1) if c.title]
-    if book.glossary:
-        out.append("glossary")
+    out += _back_anchors(book)
     return out
+
+
+def _back_anchors(book: Book) -> list[str]:
+    """The sections of the back matter, in their order: one piece laid out together."""
+    return (["bibliography"] if book.bibliography else []) + (["glossary"] if book.glossary else [])
 
 
 def _sequence(front: int, parts: list[Piece]) -> tuple[list, dict[int, int], int]:
@@ -284,7 +289,7 @@ def lay_out(book: Book, styles: Path, build: Path, jobs: int | None = None):
             done["parts"] += 1
             done["pages"] += piece.count
         if tty:
-            what = {"part": "part", "front": "front matter", "glossary": "glossary", "folios": "folios"}[piece.kind]
+            what = {"part": "part", "front": "front matter", "back": "back matter", "folios": "folios"}[piece.kind]
             sys.stderr.write(f"\r\033[Kmatbaa: {book.id}: laid out {what}"
                              f"{' ' + str(piece.index) if piece.kind == 'part' else ''}"
                              f"{' (cached)' if piece.cached else ''}; parts {done['parts']}/{len(book.parts)},"
@@ -299,23 +304,26 @@ def lay_out(book: Book, styles: Path, build: Path, jobs: int | None = None):
         first = runner.run(tasks, report)
         front, parts = first[0], sorted(first[1:], key=lambda p: p.index)
         # 2.-3. page numbers, then the pieces that print them; again if the contents' length changed
-        for _attempt in range(3):
+        back_sections = _back_anchors(book)
+        within = {a: 0 for a in back_sections}     # each back section's page within the back piece
+        for _attempt in range(4):
             order, starts, after = _sequence(front.count, parts)
-            glossary_start = after + (1 if after % 2 == 0 else 0)
+            back_start = after + (1 if after % 2 == 0 else 0)
             anchors = _anchors(parts, starts)
-            if book.glossary:
-                anchors["glossary"] = glossary_start
+            anchors.update({a: back_start + within[a] for a in back_sections})
             toc = {a: anchors[a] for a in _toc_anchors(book)}
             marks = {m.anchor: anchors[m.anchor] for e in book.glossary for m in e.marks}
             folios = _folios(order, front.count, parts)
             tasks = [("front", 1, toc), ("folios", folios)]
-            if book.glossary:
-                tasks.append(("glossary", glossary_start, marks))
+            if back_sections:
+                tasks.append(("back", back_start, marks))
             third = runner.run(tasks, report)
-            if third[0].count == front.count:
+            # the contents print where the back sections begin, known once the back piece is laid out
+            found = {a: third[2].data["anchors"][a] - 1 for a in back_sections} if back_sections else {}
+            if third[0].count == front.count and found == within:
                 front = third[0]
                 break
-            front = third[0]
+            front, within = third[0], found
         else:
             raise AssertionError("the contents' length does not settle")
     finally:
@@ -323,13 +331,13 @@ def lay_out(book: Book, styles: Path, build: Path, jobs: int | None = None):
         if tty:
             sys.stderr.write("\r\033[K")
     folio_piece = third[1]
-    glossary = third[2] if book.glossary else None
-    if glossary is not None:
+    back = third[2] if back_sections else None
+    if back is not None:
         if after % 2 == 0:
             order.append(None)
-        order.append(("glossary", 0))
+        order.append(("back", 0))
     by_part = {p.index: p for p in parts}
-    pieces = [None if o is None else front if o[0] == "front" else glossary if o[0] == "glossary"
+    pieces = [None if o is None else front if o[0] == "front" else back if o[0] == "back"
               else by_part[o[1]] for o in order]
     data = merge(pieces)
     html = _whole_html(book, styles, parts, data)
