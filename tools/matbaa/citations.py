@@ -314,11 +314,15 @@ class Engine:
         pieces.append(("", escape(self.suffix)))
         return [p for p in pieces if p[0] or p[1]]
 
-    def bibliography(self) -> list[tuple[str, str]]:
-        """[(id, html)] of every cited entry, in the style's order."""
+    def bibliography(self, lang: str) -> list[tuple[str, str]]:
+        """[(id, html)] of every cited entry, in the alphabetical order of the
+        book's language.  (citeproc-py sorts by the rendered markup, so that an
+        entry whose first word is italic sorts before A; and by code points.)"""
+        from .language import sort_key
+
         bib = self.styles["bare"]
-        bib.sort()
-        return [(self.ids[item.key], str(text)) for item, text in zip(bib.items, bib.bibliography())]
+        out = [(self.ids[item.key], str(text)) for item, text in zip(bib.items, bib.bibliography())]
+        return sorted(out, key=lambda e: sort_key(re.sub(r"<[^>]+>", "", e[1]), lang))
 
 
 def locale_name(lang: str, locale: Path | None) -> str:

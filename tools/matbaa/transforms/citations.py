@@ -72,7 +72,7 @@ def resolve(book, report) -> None:
             engine.register(tok.meta["cites"])
         for tok in good:
             tok.meta["pieces"] = engine.render(tok.meta["cites"], tok.meta["mode"])
-        book.bibliography = engine.bibliography()
+        book.bibliography = engine.bibliography(book.lang)
     except Exception as exc:   # lxml and citeproc-py raise many kinds on a broken style
         report.add("B002", style, None, f"the CSL style cannot be used ({type(exc).__name__}: {exc}); "
                                         "give a CSL 1.0 style ('csl:' in book.yaml).")
