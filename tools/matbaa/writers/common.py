@@ -19,6 +19,17 @@ def f_sep(text: str):
     return Markup(re.sub("f(ı)", r'f<span class="f-sep">\1</span>', str(escape(text))))
 
 
+def keep_suffix(text: str):
+    """For print template text (the glossary's definitions): a numeral or acronym
+    and its suffix (1948-ci) stay on one line, by a WORD JOINER after the hyphen,
+    as the renderer does in the running text (render.py, typography.NOBR)."""
+    from markupsafe import Markup, escape
+
+    from ..transforms.typography import NOBR
+
+    return Markup(NOBR.sub(lambda m: m.group(0).replace("-", "-\u2060"), str(escape(text))))
+
+
 def jinja_env(styles: Path):
     """The templates' jinja2.Environment (jinja2 is imported here, when a template
     is needed: an EPUB build whose documents are all cached needs none)."""
@@ -35,6 +46,7 @@ def jinja_env(styles: Path):
         lstrip_blocks=True,
     )
     env.filters["f_sep"] = f_sep
+    env.filters["keep_suffix"] = keep_suffix
     return env
 
 
