@@ -30,6 +30,18 @@ def keep_suffix(text: str):
     return Markup(NOBR.sub(lambda m: m.group(0).replace("-", "-\u2060"), str(escape(text))))
 
 
+_URL = re.compile(r"https?://[^\s<]+")
+
+
+def url_keep(html: str):
+    """For print (the bibliography): a URL breaks where the line needs it
+    (print.css: overflow-wrap), never after one of its hyphens, which would read
+    as a word broken by hyphenation: a WORD JOINER follows each."""
+    from markupsafe import Markup
+
+    return Markup(_URL.sub(lambda m: m.group(0).replace("-", "-\u2060"), str(html)))
+
+
 def jinja_env(styles: Path):
     """The templates' jinja2.Environment (jinja2 is imported here, when a template
     is needed: an EPUB build whose documents are all cached needs none)."""
@@ -47,6 +59,7 @@ def jinja_env(styles: Path):
     )
     env.filters["f_sep"] = f_sep
     env.filters["keep_suffix"] = keep_suffix
+    env.filters["url_keep"] = url_keep
     return env
 
 
