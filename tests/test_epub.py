@@ -66,7 +66,7 @@ def test_metadata(opf, book):
 def test_nav_lists_parts_and_glossary(docs):
     nav = next(d for n, d in docs.items() if n.endswith("nav.xhtml"))
     toc = nav.xpath("//x:nav[@epub:type='toc']//x:a/text()", namespaces=NS)
-    assert toc[1:] == ["Birinci hissə", "İkinci hissə", "Lüğət"]
+    assert toc[1:] == ["Birinci hissə", "İkinci hissə", "Ədəbiyyat", "Lüğət"]
     landmarks = nav.xpath("//x:nav[@epub:type='landmarks']//x:a/@epub:type", namespaces=NS)
     assert {"titlepage", "toc", "bodymatter", "glossary"} <= set(landmarks)
 

@@ -61,7 +61,7 @@ def test_title_page_and_contents_with_page_numbers(page_texts):
 def test_outline_has_parts_and_glossary(built):
     reader = pypdf.PdfReader(built.pdf)
     titles = [o.title for o in reader.outline if not isinstance(o, list)]
-    assert titles[-3:] == ["Birinci hissə", "İkinci hissə", "Lüğət"]
+    assert titles[-4:] == ["Birinci hissə", "İkinci hissə", "Ədəbiyyat", "Lüğət"]
 
 
 def test_every_footnote_on_the_page_of_its_call(pdf, book):

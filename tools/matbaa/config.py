@@ -160,6 +160,9 @@ SCHEMA: dict[str, Key] = {
         "note": Key("str", False, "how the text was prepared from it"),
     }),
     "corrections": Key("str", False, "file listing the editorial corrections (for collation)"),
+    "bibliography": Key("str", False, "the works cited: a CSL-JSON file, relative to the manuscript (Pandoc)"),
+    "csl": Key("str", False, "the citation style: a CSL file, relative to the manuscript (Pandoc); "
+                             "default styles/csl/harvard-cite-them-right.csl"),
     "notes": Key("map", False, "footnotes", keys={
         "by": Key("str", False, "who wrote the notes: author or editor", _one_of("author", "editor")),
         "numbering": Key("str", False, "continuous or per-part", _one_of("continuous", "per-part")),

@@ -48,6 +48,10 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "D005": (ERROR, "a link to a chapter or #id the book does not have"),
     "D006": (ERROR, "an id given twice, or one the build reserves"),
     "D007": (ERROR, "a glossary mark or a note call in a chapter title"),
+    # citations and the bibliography
+    "B001": (ERROR, "a citation names no entry of the bibliography"),
+    "B002": (ERROR, "the bibliography or the CSL style cannot be read"),
+    "B003": (WARNING, "a bibliography entry is never cited"),
     # corrections / collation
     "C001": (ERROR, "corrections.yaml is not valid"),
 }

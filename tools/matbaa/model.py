@@ -106,6 +106,8 @@ class Book:
     # every id a link can name -> the index of the part it is in (0: the glossary);
     # set by transforms.structure
     ids: dict[str, int] = field(default_factory=dict)
+    references: list[dict] = field(default_factory=list)     # the CSL-JSON entries (book.yaml bibliography:)
+    bibliography: list[tuple[str, str]] = field(default_factory=list)  # (id, rendered entry) of the cited ones
 
     @property
     def id(self) -> str:

@@ -387,13 +387,31 @@ def read_book(root: Path, styles: Path, report: Report) -> Book | None:
                                    "each correction needs kind, before, after and reason.")
                     else:
                         corrections.append(dict(c))
+    references: list[dict] = []
+    if meta.get("bibliography"):
+        from .citations import load_references
+
+        bpath = root / meta["bibliography"]
+        if not bpath.is_file():
+            report.add("M006", meta_path, config.line_of(meta, "bibliography"),
+                       f"bibliography file '{meta['bibliography']}' does not exist in {root}.")
+        else:
+            btext = read_text(bpath, report, digests)
+            if btext is not None:
+                references = load_references(bpath, btext, report)
+    if meta.get("csl"):
+        if not (root / meta["csl"]).is_file():
+            report.add("M006", meta_path, config.line_of(meta, "csl"), f"CSL style '{meta['csl']}' does not exist in {root}.")
+        else:
+            read_text(root / meta["csl"], report, digests)      # its digest keys the EPUB's caches
     if meta.get("source", {}).get("file") and not (root / meta["source"]["file"]).is_file():
         report.add("M006", meta_path, config.line_of(meta["source"], "file"),
                    f"source file '{meta['source']['file']}' does not exist.")
 
     book = Book(root=root, meta=meta, parts=parts, notes=notes, glossary=glossary,
-                labels=labels, corrections=corrections)
+                labels=labels, corrections=corrections, references=references)
     # What the book was read from: str(path) -> SHA-256 of the bytes, for every
     # manuscript file read (writers/epub.py keys its caches by them).
     book.source_digests = digests
+    book.styles_dir = Path(styles)        # the default CSL style and locales (transforms/citations.py)
     return book

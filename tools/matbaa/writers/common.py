@@ -19,6 +19,29 @@ def f_sep(text: str):
     return Markup(re.sub("f(ı)", r'f<span class="f-sep">\1</span>', str(escape(text))))
 
 
+def keep_suffix(text: str):
+    """For print template text (the glossary's definitions): a numeral or acronym
+    and its suffix (1948-ci) stay on one line, by a WORD JOINER after the hyphen,
+    as the renderer does in the running text (render.py, typography.NOBR)."""
+    from markupsafe import Markup, escape
+
+    from ..transforms.typography import NOBR
+
+    return Markup(NOBR.sub(lambda m: m.group(0).replace("-", "-\u2060"), str(escape(text))))
+
+
+_URL = re.compile(r"https?://[^\s<]+")
+
+
+def url_keep(html: str):
+    """For print (the bibliography): a URL breaks where the line needs it
+    (print.css: overflow-wrap), never after one of its hyphens, which would read
+    as a word broken by hyphenation: a WORD JOINER follows each."""
+    from markupsafe import Markup
+
+    return Markup(_URL.sub(lambda m: m.group(0).replace("-", "-\u2060"), str(html)))
+
+
 def jinja_env(styles: Path):
     """The templates' jinja2.Environment (jinja2 is imported here, when a template
     is needed: an EPUB build whose documents are all cached needs none)."""
@@ -35,6 +58,8 @@ def jinja_env(styles: Path):
         lstrip_blocks=True,
     )
     env.filters["f_sep"] = f_sep
+    env.filters["keep_suffix"] = keep_suffix
+    env.filters["url_keep"] = url_keep
     return env
 
 
@@ -65,6 +90,10 @@ def build_date(book: Book) -> dt.datetime:
 
 
 def common_context(book: Book) -> dict:
+    from markupsafe import Markup
+
+    from .render import ref_id
+
     meta = book.meta
     return {
         "build_date": build_date(book).strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -74,6 +103,7 @@ def common_context(book: Book) -> dict:
         "authors": meta.get("author") or [],
         "editors": meta.get("editor") or [],
         "glossary": glossary_view(book),
+        "bibliography": [{"id": ref_id(k), "html": Markup(h)} for k, h in book.bibliography],
         "version": __version__,
         "generator": f"matbaa {__version__}",
     }

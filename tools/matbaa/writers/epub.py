@@ -549,7 +549,8 @@ class _Parts:
         if self._renderer is None:
             from .render import BookRenderer
 
-            self._renderer = BookRenderer(self.book, "epub", glossary_href="glossary.xhtml")
+            self._renderer = BookRenderer(self.book, "epub", glossary_href="glossary.xhtml",
+                                          bibliography_href="bibliography.xhtml")
         renderer = self._renderer
         chapters = [{"title": c.title, "anchor": c.anchor, "title_id": c.title_id, "html": renderer.body(c.tokens)}
                     for c in part.chapters]
@@ -603,6 +604,15 @@ def _write(book: Book, styles: Path, build: Path, store: _Store | None, packer: 
                 gloss_pages.setdefault(page, f"gl-{entry.id}")
         if "glossary-reverse" in anchors:
             gloss_pages.setdefault(anchors["glossary-reverse"], "glossary-reverse")
+    bib_pages = {}                        # first bibliography entry (or the section) on each page
+    if "bibliography" in anchors:
+        from .render import ref_id
+
+        bib_pages[anchors["bibliography"]] = "bibliography"
+        for key, _html in book.bibliography:
+            page = anchors.get(ref_id(key))
+            if page is not None:
+                bib_pages.setdefault(page, ref_id(key))
     placed: list[tuple[int, str]] = []    # (page, file) in reading order, for the nav's page-list
     has_page_list = bool(pmap["pages"])
 
@@ -698,6 +708,15 @@ def _write(book: Book, styles: Path, build: Path, store: _Store | None, packer: 
         part_docs.append((part, item(f"part{part.index}", file_name, "application/xhtml+xml", entry)))
         placed += [(p, file_name) for p in head["here"]]
 
+    bib_doc = None
+    if book.bibliography:
+        bib_at = {a: p for p, a in bib_pages.items()}
+        bib_doc = item("bibliography", "bibliography.xhtml", "application/xhtml+xml", docs.get(
+            "bibliography", (book.bibliography, sorted(bib_at.items())),
+            lambda: docs.render("epub/bibliography.xhtml.j2", labels["bibliography"], body_type="backmatter",
+                                page_at=bib_at)))
+        placed += [(p, "bibliography.xhtml") for p in sorted(bib_pages)]
+
     gloss_doc = None
     if book.glossary:
         page_at = {a: p for p, a in gloss_pages.items()}
@@ -717,10 +736,10 @@ def _write(book: Book, styles: Path, build: Path, store: _Store | None, packer: 
     when = build_date(book)
     package = key = None
     if store is not None:
-        key = "package-" + store.key("package", has_page_list, _nav_outline(book))
+        key = "package-" + store.key("package", has_page_list, _nav_outline(book), bib_doc is not None)
         package = store.get_json(key)
     if package is None:
-        package = _package(book, items, part_docs, gloss_doc, has_page_list, when)
+        package = _package(book, items, part_docs, gloss_doc, has_page_list, when, bib_doc)
         if store is not None:
             store.put_json(key, package)
     package = _complete_package(package, book.lang, _page_list_nav(placed, labels))
@@ -757,7 +776,7 @@ def _cover_png(book: Book, styles: Path, build: Path, store: _Store | None) -> b
 
 
 def _package(book: Book, items: list[dict], part_docs, gloss_doc, has_page_list: bool,
-             when: dt.datetime) -> dict[str, str]:
+             when: dt.datetime, bib_doc=None) -> dict[str, str]:
     """ebooklib's entries besides our items: META-INF/container.xml, the OPF, the
     nav and the NCX, as ebooklib writes them (before `_complete_package`).  They
     depend on the items' names and types, not on their content."""
@@ -818,6 +837,8 @@ def _package(book: Book, items: list[dict], part_docs, gloss_doc, has_page_list:
             out.append((link, nested(children)) if children else link)
         return out
     toc += nested(_nav_outline(book))
+    if bib_doc is not None:
+        toc.append(epub.Link(bib_doc["file_name"], labels["bibliography"], "toc-bibliography"))
     if gloss_doc is not None:
         toc.append(epub.Link(gloss_doc["file_name"], labels["glossary"], "toc-glossary"))
     e.toc = toc
@@ -836,9 +857,12 @@ def _package(book: Book, items: list[dict], part_docs, gloss_doc, has_page_list:
         landmark = DIVISIONS.get(part.kind, (None, None, None))[2]
         if landmark and part.kind == "afterword":
             e.guide.append({"href": it["file_name"], "title": part.title, "type": landmark})
+    if bib_doc is not None:
+        e.guide.append({"href": bib_doc["file_name"], "title": labels["bibliography"], "type": "bibliography"})
     if gloss_doc is not None:
         e.guide.append({"href": gloss_doc["file_name"], "title": labels["glossary"], "type": "glossary"})
     e.spine = ([made["cover"], made["titlepage"], nav] + [made[it["uid"]] for _, it in part_docs]
+               + ([made["bibliography"]] if bib_doc is not None else [])
                + ([made["glossary"]] if gloss_doc is not None else []))
     e.spine.append((made["licence"], "no"))
 

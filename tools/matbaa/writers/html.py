@@ -53,7 +53,7 @@ def toc_entries(book: Book) -> list[dict]:
     """The lines of the printed contents, in order: {anchor, title, cls}.  Parts,
     the divisions of one file (not a dedication), the chapters' titles, their
     headings down to book.yaml `toc-depth` (Pandoc's: 1 the chapters, 2 also ##…),
-    the glossary."""
+    the bibliography, the glossary."""
     depth = book.meta.get("toc-depth") or 1
     out = []
     for part in book.parts:
@@ -67,6 +67,8 @@ def toc_entries(book: Book) -> list[dict]:
                 if h.level <= depth and h.id and h.text:     # an empty heading is not listed
                     out.append({"anchor": h.id, "title": h.text,
                                 "cls": f"toc-section toc-level-{h.level + (1 if part.kind == 'part' else 0)}"})
+    if book.bibliography:
+        out.append({"anchor": "bibliography", "title": book.labels["bibliography"], "cls": "toc-part"})
     if book.glossary:
         out.append({"anchor": "glossary", "title": book.labels["glossary"], "cls": "toc-part"})
     return out
@@ -89,7 +91,7 @@ def render_print_html(book: Book, styles: Path, sections: dict[int, str] | None 
     """The print document.  By default the whole book, each part rendered here
     (or taken from `sections`, part index -> its rendered <section>).
 
-    With `segment` ({"kind": "front"|"toc"|"part"|"glossary", "start": first page,
+    With `segment` ({"kind": "front"|"toc"|"part"|"back", "start": first page,
     "index": the part's index}), only that piece of the book, as a document of
     its own (writers/segments.py); `pages` (anchor -> page) then gives the
     contents, the glossary and the cross-references their page numbers, which

@@ -12,6 +12,7 @@ does not mind).
 """
 from __future__ import annotations
 
+import re
 from html import escape
 
 from markdown_it.renderer import RendererHTML
@@ -21,9 +22,14 @@ from ..model import Book, Note
 SAFE_ATTRS = {"class", "id", "lang"}
 
 
+def ref_id(key: str) -> str:
+    """The id of a bibliography entry's element: ref-<key>, as an XML id."""
+    return "ref-" + re.sub(r"[^\w.-]", "-", key)
+
+
 class BookRenderer(RendererHTML):
     def __init__(self, book: Book, mode: str, glossary_href: str = "", note_href: str = "",
-                 pages: dict[str, int] | None = None):
+                 pages: dict[str, int] | None = None, bibliography_href: str = ""):
         super().__init__()
         from ..markdown import make_parser
 
@@ -33,12 +39,14 @@ class BookRenderer(RendererHTML):
         self.mode = mode
         self.glossary_href = glossary_href
         self.note_href = note_href
+        self.bibliography_href = bibliography_href
         self.source = ""          # the chapter being rendered, for data-src
         # print, a piece laid out alone (writers/segments.py): the page of each
         # cross-reference's target, printed from data-page (else target-counter)
         self.pages = pages
         self.rules.update({
             "footnote_ref": self._footnote_ref,
+            "citation": self._citation,
             "term_open": self._term_open,
             "term_close": lambda *a: "</a>",
             "nobr_open": self._nobr_open,
@@ -151,6 +159,18 @@ class BookRenderer(RendererHTML):
     def _term_open(self, tokens, idx, options, env) -> str:
         mark = tokens[idx].meta["mark"]
         return (f'<a class="term" id="{mark.anchor}" href="{self.glossary_href}#gl-{mark.entry_id}">')
+
+    def _citation(self, tokens, idx, options, env) -> str:
+        """A citation as its style renders it: a span holding the text, each
+        cited work's piece a link to its entry in the bibliography."""
+        tok = tokens[idx]
+        pieces = tok.meta.get("pieces")
+        if not pieces:          # an unknown key (reported, nothing is written) or no bibliography
+            return escape(tok.content, quote=False)
+        keys = " ".join(c["key"] for c in tok.meta["cites"])
+        inner = "".join(f'<a href="{self.bibliography_href}#{ref_id(key)}">{html}</a>' if key else html
+                        for key, html in pieces)
+        return f'<span class="citation" data-cites="{escape(keys)}">{inner}</span>'
 
     def _footnote_ref(self, tokens, idx, options, env) -> str:
         note: Note | None = tokens[idx].meta.get("note")

@@ -9,8 +9,9 @@ document of its own in a worker process, and joined (writers/pdfjoin.py):
        the front matter once with provisional page numbers (for its length);
     2. the first page of every piece: a part starts on the next recto, a blank
        verso is put in before it when needed (as WeasyPrint does);
-    3. the front matter with the contents' page numbers, the glossary with its
-       page references, and the parts' folios: a document of margin boxes only,
+    3. the front matter with the contents' page numbers, the back matter (the
+       bibliography, then the glossary with its page references) in one piece,
+       again when its sections' pages change the contents, and the parts' folios: a document of margin boxes only,
        drawn over the parts when they are joined;
     4. the page map of the whole book, from the pieces' page maps.
 
@@ -42,7 +43,7 @@ LAYOUT_CODE = ("writers/pdf.py", "writers/segments.py", "pagemap.py", "hyphenati
 
 @dataclasses.dataclass
 class Piece:
-    kind: str                   # "front", "part", "glossary", "folios"
+    kind: str                   # "front", "part", "back" (bibliography, glossary), "folios"
     index: int                  # the part's index; 0 for the others
     pdf: str                    # the piece laid out alone (a file in the cache)
     count: int                  # its pages
@@ -165,7 +166,7 @@ def _lay_document(kind: str, html: str) -> Piece:
 
 
 def _lay_whole(kind: str, start: int, pages: dict | None) -> Piece:
-    """The front matter or the glossary, with the page numbers they print."""
+    """The front matter or the back matter (bibliography, glossary), with the page numbers they print."""
     from .html import render_print_html
 
     segment = {"kind": kind, "index": 0, "start": start}
@@ -258,6 +259,11 @@ def _xref_targets(book: Book) -> dict[int, list[str]]:
     return {i: sorted(ids) for i, ids in out.items()}
 
 
+def _back_anchors(book: Book) -> list[str]:
+    """The sections of the back matter, in their order: one piece laid out together."""
+    return (["bibliography"] if book.bibliography else []) + (["glossary"] if book.glossary else [])
+
+
 def _sequence(front: int, toc: int, parts: list[Piece], before: set[int]) -> tuple[list, dict[int, int], int]:
     """The order of pages: [("front", 0), ("part", i) for a dedication, ("toc", 0),
     None (a blank verso), ("part", i), …]; the first page of every part; the first
@@ -306,7 +312,7 @@ def lay_out(book: Book, styles: Path, build: Path, jobs: int | None = None):
             done["parts"] += 1
             done["pages"] += piece.count
         if tty:
-            what = {"part": "part", "front": "front matter", "toc": "contents", "glossary": "glossary",
+            what = {"part": "part", "front": "front matter", "toc": "contents", "back": "back matter",
                     "folios": "folios"}[piece.kind]
             sys.stderr.write(f"\r\033[Kmatbaa: {book.id}: laid out {what}"
                              f"{' ' + str(piece.index) if piece.kind == 'part' else ''}"
@@ -329,19 +335,21 @@ def lay_out(book: Book, styles: Path, build: Path, jobs: int | None = None):
         tasks += [("part", p.index, xpages.get(p.index)) for p in book.parts]
         first = runner.run(tasks, report)
         front, toc, parts = first[0], first[1], sorted(first[2:], key=lambda p: p.index)
-        glossary = None
+        back = None                 # the back matter: the bibliography, then the glossary
+        back_sections = _back_anchors(book)
         # 2.-3. page numbers, then the pieces that print them; again if a length changed
         for _attempt in range(6):
             order, starts, after = _sequence(front.count, toc.count, parts, before)
-            glossary_start = after + (1 if after % 2 == 0 else 0)
+            back_start = after + (1 if after % 2 == 0 else 0)
             anchors = _anchors(parts, starts)
-            if book.glossary:
-                anchors["glossary"] = glossary_start
-                if glossary is not None:
-                    for a, page in glossary.data["anchors"].items():
-                        anchors.setdefault(a, page + glossary_start - 1)
+            if back is None:
+                anchors.update({a: back_start for a in back_sections})
+            else:
+                for a, page in back.data["anchors"].items():
+                    anchors.setdefault(a, page + back_start - 1)
+            used = {a: anchors[a] for a in back_sections}
             # cross-references print their targets' pages: a part whose numbers changed is laid out again
-            wanted = {i: {t: anchors.get(t, glossary_start) for t in ids} for i, ids in targets.items()}
+            wanted = {i: {t: anchors.get(t, back_start) for t in ids} for i, ids in targets.items()}
             again = [i for i in sorted(wanted) if wanted[i] != xpages.get(i)]
             if again:
                 xpages.update({i: wanted[i] for i in again})
@@ -352,17 +360,20 @@ def lay_out(book: Book, styles: Path, build: Path, jobs: int | None = None):
             marks = {m.anchor: anchors[m.anchor] for e in book.glossary for m in e.marks}
             folios = _folios(order, front.count, toc.count, parts, before)
             tasks = [("toc", starts[0], toc_numbers), ("folios", folios)]
-            if book.glossary:
-                tasks.append(("glossary", glossary_start, marks))
+            if back_sections:
+                tasks.append(("back", back_start, marks))
             third = runner.run(tasks, report)
             settled = third[0].count == toc.count
             toc = third[0]
-            if book.glossary:
-                moved = glossary is None or glossary.data["anchors"] != third[2].data["anchors"]
-                glossary = third[2]
-                if moved and any(t in glossary.data["anchors"] and t != "glossary"
+            if back_sections:
+                moved = back is None or back.data["anchors"] != third[2].data["anchors"]
+                back = third[2]
+                # the contents print where each back section begins, known once the back piece is laid out
+                found = {a: back.data["anchors"][a] + back_start - 1 for a in back_sections}
+                settled = settled and found == used
+                if moved and any(t in back.data["anchors"] and t not in back_sections
                                  for ids in targets.values() for t in ids):
-                    continue            # a cross-reference to a glossary entry: its page is now known
+                    continue            # a cross-reference into the back matter: its page is now known
             if settled:
                 break
         else:
@@ -372,12 +383,12 @@ def lay_out(book: Book, styles: Path, build: Path, jobs: int | None = None):
         if tty:
             sys.stderr.write("\r\033[K")
     folio_piece = third[1]
-    if glossary is not None:
+    if back is not None:
         if after % 2 == 0:
             order.append(None)
-        order.append(("glossary", 0))
+        order.append(("back", 0))
     by_part = {p.index: p for p in parts}
-    kinds = {"front": front, "toc": toc, "glossary": glossary}
+    kinds = {"front": front, "toc": toc, "back": back}
     pieces = [None if o is None else kinds[o[0]] if o[0] in kinds else by_part[o[1]] for o in order]
     data = merge(pieces)
     html = _whole_html(book, styles, parts, data)
