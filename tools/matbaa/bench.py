@@ -21,6 +21,8 @@ descendants, summed over the process tree: see run_measured).  Measured, each
     epub_after_pdf  `matbaa build epub` beside a fresh PDF (page map present),
                     what `make pdf epub` does after the PDF; the EPUB's own cache
                     emptied before each run (the cover PNG stays cached)
+    pdf_optimal     the same with book.yaml print: linebreak: optimal (total-fit
+                    line breaking, linebreak.py): the time with the breaker
     pdf_rebuild     `matbaa build pdf` after one sentence of one chapter changed
     epub_repeat     `matbaa build epub` again, nothing changed (its cache filled)
     epub_rebuild    then `matbaa build epub` (as `make pdf epub` runs them; the
@@ -79,11 +81,12 @@ STYLES = ROOT / "styles"
 
 NOTE_ID = re.compile(r"\[\^([^\]\s]+)\]")
 
-PDF_ROWS = ("pdf_full", "pdf_rebuild", "make_noop")
+PDF_ROWS = ("pdf_full", "pdf_optimal", "pdf_rebuild", "make_noop")
 EPUB_ROWS = ("epub_full", "epub_after_pdf", "epub_repeat", "epub_rebuild")
 ANCHOR_OF = {**{k: "weasyprint" for k in PDF_ROWS}, **{k: "pandoc" for k in EPUB_ROWS}}
 ROW_TITLES = {
     "pdf_full": "PDF, full build",
+    "pdf_optimal": "PDF, full build, print: linebreak: optimal (linebreak.py)",
     "pdf_rebuild": "PDF, rebuild after a one-sentence edit",
     "make_noop": "make pdf epub, nothing changed",
     "epub_full": "EPUB, full build (no page map yet)",
@@ -105,7 +108,7 @@ def _yaml():
     return yaml
 
 
-def make_synthetic(source: Path, target: Path, n: int) -> dict:
+def make_synthetic(source: Path, target: Path, n: int, print_options: dict | None = None) -> dict:
     """Write a manuscript N times the length of `source` into `target`.
 
     Copy K of every part becomes its own part "<title> (K)" whose chapters are
@@ -153,6 +156,8 @@ def make_synthetic(source: Path, target: Path, n: int) -> dict:
     if n > 1:
         meta["title"] = f"{meta['title']} (×{n})"
     meta["contents"] = contents
+    if print_options:
+        meta["print"] = dict(meta.get("print") or {}, **print_options)
     (target / "book.yaml").write_text(
         "# A synthetic book written by matbaa.bench; every key: docs/manuscript.md.\n"
         + yaml.safe_dump(meta, allow_unicode=True, sort_keys=False, width=100), encoding="utf-8")
@@ -298,7 +303,9 @@ def note(msg: str) -> None:
     print(f"bench: {msg}", file=sys.stderr, flush=True)
 
 
-SKIPPABLE = ("pdf", "epub_full", "rebuild", "make_noop", "phases", "anchors", "spacing")   # "pdf" skips all that needs it
+SKIPPABLE = ("pdf", "epub_full", "rebuild", "make_noop", "phases", "anchors", "spacing", "optimal")
+# "pdf" skips all that needs it
+OPTIMAL = {"linebreak": "optimal"}      # the book.yaml print options of the pdf_optimal row
 
 
 def bench_size(n: int, runs: int, out: Path, source: Path, styles: Path, phase_runs: int = 1,
@@ -339,6 +346,21 @@ def bench_size(n: int, runs: int, out: Path, source: Path, styles: Path, phase_r
     if "pdf" not in skip:
         samples = series("pdf_full", pdf_full)
         m["pdf_full"] = summarize(samples, pages=pdf_pages(pdf), bytes=pdf.stat().st_size)
+
+    # the same book with total-fit line breaking (linebreak.py), or without it when
+    # the book already asks for it: the build time with and without the breaker
+    optimal_dir = work / "build-optimal"
+    if "pdf" not in skip and "optimal" not in skip:
+        ms_opt = work / "manuscript-optimal"
+        make_synthetic(source, ms_opt, n, OPTIMAL)
+
+        def pdf_optimal(r):
+            if optimal_dir.exists():
+                shutil.rmtree(optimal_dir)
+            return run_measured([py, "-m", "matbaa", "build", "pdf", "-m", str(ms_opt), "-o", str(optimal_dir),
+                                 "--styles", str(styles)], logs / f"pdf_optimal-{r}.log")
+        samples = series("pdf_optimal", pdf_optimal)
+        m["pdf_optimal"] = summarize(samples, pages=pdf_pages(optimal_dir / f"{book_id}.pdf"), print=OPTIMAL)
 
     # the anchors: (a) WeasyPrint alone on matbaa's own print HTML, the very
     # document of the PDF build's last layout (what `matbaa build html` writes),
@@ -457,7 +479,7 @@ def bench_size(n: int, runs: int, out: Path, source: Path, styles: Path, phase_r
     editor.restore()
     result = {"book": info, "measurements": m}
     if "spacing" not in skip:
-        result["spacing"] = spacing_figures(work, main, book_id)
+        result["spacing"] = spacing_figures(work, main, book_id, optimal_dir)
     if "phases" not in skip:
         phases = []
         for r in range(1, phase_runs + 1):
@@ -482,22 +504,26 @@ def _print_settings(manuscript: Path) -> dict:
     return {k: v for k, v in (meta.get("print") or {}).items() if isinstance(v, str)}
 
 
-def spacing_figures(work: Path, main: Path, book_id: str) -> dict:
-    """The word spacing of matbaa's PDF (body, notes) and of the Typst anchor."""
+def spacing_figures(work: Path, main: Path, book_id: str, optimal: Path | None = None) -> dict:
+    """The word spacing of matbaa's PDF (body, notes), of its build with the
+    total-fit breaker, and of the Typst anchor."""
     from . import spacing
 
     out = {}
-    pdf = main / f"{book_id}.pdf"
-    if pdf.is_file():
-        figs = spacing.measure(pdf, pages=spacing.body_pages(main / f"{book_id}.pages.json"))
-        out["matbaa"], out["matbaa_notes"] = figs["body"], figs["notes"]
+    for tag, folder in (("matbaa", main), ("matbaa_optimal", optimal)):
+        pdf = folder / f"{book_id}.pdf" if folder else None
+        if pdf and pdf.is_file():
+            figs = spacing.measure(pdf, pages=spacing.body_pages(folder / f"{book_id}.pages.json"))
+            out[tag], out[tag + "_notes"] = figs["body"], figs["notes"]
     typst_pdf = work / "typst.pdf"
     if typst_pdf.is_file():
         out["typst"] = spacing.measure(typst_pdf, notes=None)["body"]
     return out
 
 
-SPACING_ROWS = (("matbaa", "matbaa, body"), ("matbaa_notes", "matbaa, notes"), ("typst", "Typst, body (anchor)"))
+SPACING_ROWS = (("matbaa", "matbaa, body"), ("matbaa_notes", "matbaa, notes"),
+                ("matbaa_optimal", "matbaa, linebreak: optimal, body"),
+                ("matbaa_optimal_notes", "matbaa, linebreak: optimal, notes"), ("typst", "Typst, body (anchor)"))
 
 
 def spacing_table(figs: dict) -> list[str]:
