@@ -184,10 +184,10 @@ SCHEMA: dict[str, Key] = {
         "linebreak": Key("str", False, "greedy (default: WeasyPrint's first fit) or optimal (total fit, Knuth-Plass)",
                          _one_of("greedy", "optimal")),
         "tolerance": Key("number", False, "optimal: the largest badness of a line (200)", _at_least(1)),
-        "hyphen-penalty": Key("number", False, "optimal: the penalty of a hyphenated line (300)", _at_least(0)),
-        "stretch": Key("number", False, "optimal: how far a space stretches at badness 100, in spaces (1.0)",
+        "hyphen-penalty": Key("number", False, "optimal: the penalty of a hyphenated line (500)", _at_least(0)),
+        "stretch": Key("number", False, "optimal: how far a space stretches at badness 100, in spaces (0.6)",
                        _at_least(0.01)),
-        "shrink": Key("number", False, "optimal: how far a space may shrink, a share of it (0.3)", _at_least(0)),
+        "shrink": Key("number", False, "optimal: how far a space may shrink, a share of it (0.5)", _at_least(0)),
     }),
     "hyphenation": Key("map", False, "hyphenation of the book's language", keys={
         "exceptions": Key("list[str]", False, "words with their allowed breaks (proq-ram); no hyphen: never break"),

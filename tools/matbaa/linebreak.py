@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import functools
 import html as htmllib
+import json
 import re
 from dataclasses import dataclass
 
@@ -47,13 +48,13 @@ DEFAULTS = {
     "linebreak": "greedy",
     "tolerance": 200,          # largest badness of a line (TeX's \tolerance)
     "emergency-tolerance": 2000,   # second pass, for a paragraph with no solution within `tolerance`
-    "hyphen-penalty": 300,     # TeX's \hyphenpenalty (50 there; higher here: fewer hyphens)
+    "hyphen-penalty": 500,     # TeX's \hyphenpenalty (50 there; higher here: fewer hyphens)
     "line-penalty": 10,        # TeX's \linepenalty
     "double-hyphen-demerits": 3000,
     "final-hyphen-demerits": 5000,
     "adjacent-demerits": 3000,     # lines of non-adjacent fitness classes (TeX's \adjdemerits)
-    "stretch": 1.0,            # a space may stretch by this many times its width at badness 100
-    "shrink": 0.3,             # ... and shrink by this share of its width (set as a negative word-spacing)
+    "stretch": 0.6,            # a space may stretch by this many times its width at badness 100
+    "shrink": 0.5,             # ... and shrink by this share of its width (set as a negative word-spacing)
 }
 NBSP, HYPHEN, WJ = "\u00a0", "\u2010", "\u2060"
 MARGIN = 1.0               # px a line is kept short of the measure (Pango's rounding, kerning across pieces)
@@ -68,6 +69,7 @@ class Item:
     penalty: float = 0.0
     flagged: bool = False  # a hyphen
     ref: object = None     # where the item comes from (for impose)
+    text: str = ""         # a box's text (for a report)
 
 
 def optimal(book_meta: dict) -> bool:
@@ -135,9 +137,9 @@ def breaks(items: list[Item], measure: float, opts: dict, tolerance: float | Non
                     # too wide: this node can never begin a line that ends here or later
                     del active[key]
                     continue
-            forced = it.kind == "penalty" and it.penalty <= -INF
+            forced = it.kind == "penalty" and it.penalty <= -INF and b > 0 and items[b - 1].kind == "glue"
             if forced:
-                bad = 0.0                                   # the last line, ragged
+                bad = 0.0                                   # the last line, ragged (after the finishing glue)
             elif width > measure - MARGIN:
                 bad = 100 * ((width - measure + MARGIN) / shrink) ** 3   # tight: shrink > 0 here
             elif stretch <= 0:
@@ -263,7 +265,7 @@ def _paragraphs(segs: list[str]) -> list[Para]:
                 stack.append((name, attrs))
             elif kind == -1:
                 if not stack:                       # </p>
-                    if not bad and not body.last_justified:
+                    if not bad:
                         paras.append(body)
                     body, prev_p = None, True
                     continue
@@ -412,7 +414,7 @@ def _items(para: Para, segs: list[str], m: Measurer, opts: dict) -> list[Item] |
                 pending = None
             at = 0
             for off, kind in _candidates(t, style, nowrap, opts):
-                items.append(Item("box", m.width(key, t[at:off])))
+                items.append(Item("box", m.width(key, t[at:off]), text=t[at:off]))
                 if kind == "hyphen":
                     items.append(Item("penalty", m.width(key, HYPHEN), penalty=opts["hyphen-penalty"],
                                       flagged=True, ref=("hyphen", seg_index, tok.start() + off)))
@@ -420,11 +422,13 @@ def _items(para: Para, segs: list[str], m: Measurer, opts: dict) -> list[Item] |
                     items.append(Item("penalty", 0.0, penalty=opts["hyphen-penalty"] if t[off - 1] in "-‐" else 50,
                                       flagged=t[off - 1] in "-‐", ref=("after", seg_index, tok.start() + off)))
                 at = off
-            items.append(Item("box", m.width(key, t[at:])))
+            items.append(Item("box", m.width(key, t[at:]), text=t[at:]))
     while items and items[-1].kind != "box":
         items.pop()
     if not any(it.kind == "glue" for it in items):
         return None
+    if para.last_justified:         # a paragraph split before a page (p.split): its last line is full
+        return items + [Item("penalty", penalty=-INF)]
     items += [Item("penalty", penalty=INF), Item("glue", 0.0, 1e6), Item("penalty", penalty=-INF)]
     return items
 
@@ -436,11 +440,94 @@ def _add_class(tag: str, name: str) -> str:
     return re.sub(r"^<(\w+)", lambda t: f'<{t.group(1)} class="{name}"', tag)
 
 
+def _rewrite(text: str, ed: list) -> str:
+    """A text segment with its edits: [(offset, 'nbsp' | 'hyphen' | 'wj' | 'natural')]."""
+    spaces = {off for off, kind in ed if kind == "nbsp"}
+    hyph = {off for off, kind in ed if kind == "hyphen"}
+    wj = {off for off, kind in ed if kind == "wj"}
+    natural = min((off for off, kind in ed if kind == "natural"), default=None)
+    out: list[str] = []
+    cut = None
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if i in hyph:
+            out.append(HYPHEN)
+        if i in wj:
+            out.append(WJ)
+        if i == natural:
+            cut = len(out)
+        if ch.isspace():
+            j = i
+            while j < len(text) and text[j].isspace():
+                j += 1
+            out.append(NBSP if i in spaces else " ")
+            i = j
+            continue
+        out.append(ch)
+        i += 1
+    new = "".join(out)
+    if natural is not None:
+        # the text of the ragged last line (in this segment), in a span of natural spaces
+        cut = len(new) if cut is None else cut
+        head, tail = new[:cut], new[cut:]
+        if tail.strip():
+            return (htmllib.escape(head, quote=False) + '<span class="kp-last">'
+                    + htmllib.escape(tail, quote=False) + "</span>")
+    return htmllib.escape(new, quote=False)
+
+
+def _set(para: Para, segs: list[str], m: Measurer, opts: dict) -> tuple[str, dict[int, str], int] | None:
+    """A paragraph broken by total fit: (its new opening tag, {segment: new
+    text}, lines), or None if it is left to WeasyPrint."""
+    items = _items(para, segs, m, opts)
+    if items is None:
+        return None
+    measure = m.measure[para.kind]
+    # TeX's passes: within the tolerance, then the emergency tolerance, then any
+    # badness (a line is still never wider than the measure, nor one without
+    # spaces short of it)
+    chosen = (breaks(items, measure, opts) or breaks(items, measure, opts, opts["emergency-tolerance"])
+              or breaks(items, measure, opts, 1e12))
+    if chosen is None:
+        return None
+    tag = _add_class(segs[para.tag], "kp")
+    if opts["shrink"]:
+        # the spaces' least width: WeasyPrint justifies by adding to it
+        px = m.width((para.kind,), " ") * opts["shrink"]
+        tag = tag[:-1] + f' style="word-spacing: -{px:.3f}px">'
+    edits: dict[int, list] = {s: [] for s, _k in para.pieces}
+    chosen_set = set(chosen)
+    if opts["shrink"] and not para.last_justified and len(chosen) > 1:
+        it = items[chosen[-2]]
+        if it.ref is not None:
+            _kind, seg, off = it.ref
+            edits[seg].append((off, "natural"))
+            for s, _k in para.pieces:
+                if s > seg:
+                    edits[s].append((0, "natural"))
+    for k, it in enumerate(items):
+        if it.ref is None:
+            continue
+        kind, seg, off = it.ref
+        if kind == "space" and k not in chosen_set:
+            edits[seg].append((off, "nbsp"))
+        elif kind == "hyphen" and k in chosen_set:
+            edits[seg].append((off, "hyphen"))
+        elif kind == "after" and k not in chosen_set:
+            edits[seg].append((off, "wj"))
+    return tag, {s: _rewrite(htmllib.unescape(segs[s]), ed) for s, ed in edits.items()}, len(chosen)
+
+
+_SET_CACHE: dict[tuple, object] = {}
+
+
 def impose(html: str, lay, book_meta: dict, stats: dict | None = None) -> str:
     """The print document with every paragraph of running text broken by
     total fit (see the module's docstring); `lay(html)` lays out a document
     (the specimen of the styles).  A paragraph the breaker cannot set (an
-    image, a hard break, no solution) is left as it is, to WeasyPrint."""
+    image, a hard break, no solution) is left as it is, to WeasyPrint.
+    A paragraph met again (the layout loop's next round) is not broken again."""
     opts = settings(book_meta)
     body_at = html.find("<body")
     first = _CHAPTER.search(html)
@@ -449,73 +536,31 @@ def impose(html: str, lay, book_meta: dict, stats: dict | None = None) -> str:
     head = html[:body_at]
     segs = _TAG.split(html[first.start():])
     paras = _paragraphs(segs)
-    keys = {key for p in paras for _i, key in p.pieces if key != ("<br>",)}
     if not paras:
         return html
-    m = _measurer(head, frozenset(keys), lay)
-    edits: dict[int, list] = {}              # segment -> [(offset, kind)]
+    keys = frozenset(key for p in paras for _i, key in p.pieces if key != ("<br>",))
+    m = None
     set_paras = lines = 0
+    if len(_SET_CACHE) > 50000:
+        _SET_CACHE.clear()
     for para in paras:
-        items = _items(para, segs, m, opts)
-        if items is None:
+        sig = (head, keys, json.dumps(opts, sort_keys=True), para.kind, para.indent, para.last_justified,
+               segs[para.tag], tuple((segs[i], k) for i, k in para.pieces))
+        done = _SET_CACHE.get(sig)
+        if done is None:
+            m = m or _measurer(head, keys, lay)
+            result = _set(para, segs, m, opts)
+            # kept by the pieces' order (segment indexes differ from one document to the next)
+            done = _SET_CACHE[sig] = False if result is None else (
+                result[0], [result[1][i] for i, _k in para.pieces], result[2])
+        if done is False:
             continue
-        measure = m.measure[para.kind]
-        chosen = breaks(items, measure, opts) or breaks(items, measure, opts, opts["emergency-tolerance"])
-        if chosen is None:
-            continue
-        segs[para.tag] = _add_class(segs[para.tag], "kp")
-        if opts["shrink"]:
-            # the spaces' least width: WeasyPrint justifies by adding to it
-            px = m.width(("body",) if para.kind == "body" else ("note",), " ") * opts["shrink"]
-            segs[para.tag] = segs[para.tag][:-1] + f' style="word-spacing: -{px:.3f}px">'
-
+        tag, texts, n = done
+        segs[para.tag] = tag
+        for (i, _k), text in zip(para.pieces, texts):
+            segs[i] = text
         set_paras += 1
-        lines += len(chosen)
-        chosen_set = set(chosen)
-        for k, it in enumerate(items):
-            if it.ref is None:
-                continue
-            kind, seg, off = it.ref
-            if kind == "space":
-                if k not in chosen_set:
-                    edits.setdefault(seg, []).append((off, "nbsp"))
-            elif kind == "hyphen":
-                if k in chosen_set:
-                    edits.setdefault(seg, []).append((off, "hyphen"))
-            elif kind == "after":
-                if k not in chosen_set:
-                    edits.setdefault(seg, []).append((off, "wj"))
-        # every kept space inside a line: a space glyph run that was not an item (several spaces)
-        for seg_index, _key in para.pieces:
-            edits.setdefault(seg_index, [])
-        para_segs = {s for s, _k in para.pieces}
-        for s in para_segs:
-            edits[s].append((-1, "mark"))
-    for s, ed in edits.items():
-        if not ed:
-            continue
-        text = htmllib.unescape(segs[s])
-        spaces = {off for off, kind in ed if kind == "nbsp"}
-        hyph = {off for off, kind in ed if kind == "hyphen"}
-        wj = {off for off, kind in ed if kind == "wj"}
-        out = []
-        i = 0
-        while i < len(text):
-            ch = text[i]
-            if i in hyph:
-                out.append(HYPHEN)
-            if i in wj:
-                out.append(WJ)
-            if ch.isspace():
-                j = i
-                while j < len(text) and text[j].isspace():
-                    j += 1
-                out.append(NBSP if i in spaces else " ")
-                i = j
-                continue
-            out.append(ch)
-            i += 1
-        segs[s] = htmllib.escape("".join(out), quote=False)
+        lines += n
     if stats is not None:
         stats.update(paragraphs=len(paras), set=set_paras, lines=lines)
     return html[:first.start()] + "".join(segs)
