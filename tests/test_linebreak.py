@@ -116,32 +116,58 @@ def test_a_no_break_space_never_breaks():
 
 # ------------------------------------------------------------------ a book broken by total fit
 
-@pytest.mark.slow   # a second build of the first book (make test-slow, CI)
-def test_optimal_book_reads_back_whole(tmp_path, built):
-    from test_text_layer import _page_words, source_words
+@pytest.fixture(scope="module")
+def optimal_build(tmp_path_factory, built):
+    """The first book built with print: linebreak: optimal (its defaults)."""
+    from conftest import MANUSCRIPT, STYLES
 
-    from matbaa.build import build_pdf, load
-    from matbaa.writers.pdf import misplaced_notes  # noqa: F401 (the same check as the layout loop)
+    from matbaa.build import build_pdf
 
-    root = built.book.root
-    ms = tmp_path / "ms"
-    shutil.copytree(root, ms)
+    ms = tmp_path_factory.mktemp("optimal") / "manuscript"
+    shutil.copytree(MANUSCRIPT, ms)
     with open(ms / "book.yaml", "a", encoding="utf-8") as f:
         f.write("\nprint:\n  linebreak: optimal\n")
-    out = tmp_path / "out"
-    pdf, _ = build_pdf(ms, out, root.parent / "styles" if (root.parent / "styles").is_dir() else None)
-    book, _ = load(ms, root.parent / "styles")
+    pdf, _ = build_pdf(ms, ms.parent / "build", STYLES)
     data = json.loads(pdf.with_suffix(".pages.json").read_text(encoding="utf-8"))
-    assert data["misplaced"] == []                       # every note on its call's page
+    return pdf, data
+
+
+@pytest.mark.slow   # a second build of the first book (make test-slow, CI)
+def test_optimal_book_reads_back_whole(optimal_build, book):
+    """Every word in order, every note on its call's page, no third hyphen in a
+    row nor a hyphen at a page's end."""
+    from test_text_layer import _page_words, source_words
+
+    pdf, data = optimal_build
+    assert data["misplaced"] == []
     assert data["hyphenation"]["longest_run"] <= 2 and data["hyphenation"]["page_end"] == 0
     first, last = min(data["line_pages"]), max(data["line_pages"])
     with pdfplumber.open(pdf) as doc:
         read = [w for n in range(first, last + 1) for w in _page_words(doc.pages[n - 1])]
+        text = "\n".join(doc.pages[n - 1].extract_text() or "" for n in range(first, last + 1))
     assert read == source_words(book)
-    # looser than the greedy build nowhere in the figures
-    opt = spacing.measure(pdf, pages=range(first, last + 1))
-    pages = spacing.body_pages(built.build / f"{built.book.id}.pages.json")
-    greedy_figs = spacing.measure(built.pdf, pages=pages)
+    # a hyphen the breaker wrote stands only at a line's end (WeasyPrint set the lines chosen)
+    assert not [line for line in text.split("\n") if linebreak.HYPHEN in line.rstrip()[:-1]]
+
+
+@pytest.mark.slow
+def test_optimal_book_spacing_targets(optimal_build, built, tmp_path):
+    """Issue 12's targets on the first book, as far as they are met: the
+    justified lines' word spaces (spacing.py) at the 90th percentile at most
+    0.45 em (0.42 is the issue's target: not met, see the report) and below the
+    first-fit build's and Typst's on the same paragraphs; at most 4 % of the
+    lines over 0.5 em; the notes likewise."""
+    from conftest import STYLES
+
+    pdf, data = optimal_build
+    opt = spacing.measure(pdf, pages=range(min(data["line_pages"]), max(data["line_pages"]) + 1))
+    greedy_figs = spacing.measure(built.pdf, pages=spacing.body_pages(built.build / f"{built.book.id}.pages.json"))
+    typst = spacing.measure(spacing.typst_anchor(built.html, STYLES / "fonts" / "vollkorn", tmp_path / "t.pdf",
+                                                 built.book.meta.get("print")), notes=None)["body"]
+    body = opt["body"]
+    assert body["p90_em"] <= 0.45 and body["over_half_share"] <= 0.04
+    assert body["p90_em"] < typst["p90_em"] and body["over_half_share"] <= typst["over_half_share"]
     for part in ("body", "notes"):
         assert opt[part]["p90_em"] < greedy_figs[part]["p90_em"]
         assert opt[part]["over_half_em"] < greedy_figs[part]["over_half_em"]
+    assert opt["notes"]["p90_em"] <= 0.42 and opt["notes"]["over_half_share"] <= 0.04

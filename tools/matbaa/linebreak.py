@@ -7,14 +7,22 @@ notes' paragraphs) is broken as a whole, as TeX breaks it:
 
 * the paragraph is a list of boxes (words and pieces of words, their widths
   from Pango with the very computed styles WeasyPrint uses: see `Measurer`),
-  glue (the spaces: the face's space width, stretchable; WeasyPrint cannot
-  shrink a space, so there is no shrink) and penalties (the book's hyphenation
-  points with `hyphen-penalty`, a break after an explicit hyphen);
+  glue (the spaces: the face's space width, 0.2 em in Vollkorn, stretchable by
+  `stretch` spaces at badness 100 and shrinkable by `shrink` of it: WeasyPrint
+  only ever adds to a space, so the paragraph is given a negative word-spacing
+  of that much and its ragged last line a span of natural spaces) and
+  penalties (the book's hyphenation points, with hyphenate-limit-chars of the
+  style, at `hyphen-penalty`; a break after an explicit hyphen or a dash);
 * `breaks` finds the breaks of least total demerits (badness from how much
-  each line's spaces stretch, fitness classes with a penalty for adjacent
-  lines of very different looseness, a penalty for consecutive hyphenated
-  lines and none allowed beyond two, a penalty for a hyphen on the last full
-  line; looseness 0);
+  each line's spaces stretch or shrink, fitness classes with a penalty for
+  adjacent lines of very different looseness, a penalty for consecutive
+  hyphenated lines and none allowed beyond two, a penalty for a hyphen on the
+  last full line; looseness 0), in TeX's passes (tolerance, emergency
+  tolerance, then any badness);
+* a hyphen at a page's end is found after the layout, by the layout loop
+  (writers/pdf.correct): the word is marked `nohyph`, which here takes its
+  hyphenation points away (an infinite penalty), and the paragraph is broken
+  again in the next round;
 * `impose` writes the chosen breaks into the print HTML so that WeasyPrint
   sets exactly those lines: inside a line every space becomes a no-break space
   (U+00A0, which WeasyPrint justifies like a space), a chosen hyphenation
@@ -478,7 +486,7 @@ def _rewrite(text: str, ed: list) -> str:
 
 
 def _set(para: Para, segs: list[str], m: Measurer, opts: dict) -> tuple[str, dict[int, str], int] | None:
-    """A paragraph broken by total fit: (its new opening tag, {segment: new
+    """A paragraph broken by total fit: (the style its tag gets, {segment: new
     text}, lines), or None if it is left to WeasyPrint."""
     items = _items(para, segs, m, opts)
     if items is None:
@@ -491,11 +499,8 @@ def _set(para: Para, segs: list[str], m: Measurer, opts: dict) -> tuple[str, dic
               or breaks(items, measure, opts, 1e12))
     if chosen is None:
         return None
-    tag = _add_class(segs[para.tag], "kp")
-    if opts["shrink"]:
-        # the spaces' least width: WeasyPrint justifies by adding to it
-        px = m.width((para.kind,), " ") * opts["shrink"]
-        tag = tag[:-1] + f' style="word-spacing: -{px:.3f}px">'
+    # the spaces' least width: WeasyPrint justifies by adding to it
+    style = f"word-spacing: -{m.width((para.kind,), ' ') * opts['shrink']:.3f}px" if opts["shrink"] else ""
     edits: dict[int, list] = {s: [] for s, _k in para.pieces}
     chosen_set = set(chosen)
     if opts["shrink"] and not para.last_justified and len(chosen) > 1:
@@ -516,7 +521,7 @@ def _set(para: Para, segs: list[str], m: Measurer, opts: dict) -> tuple[str, dic
             edits[seg].append((off, "hyphen"))
         elif kind == "after" and k not in chosen_set:
             edits[seg].append((off, "wj"))
-    return tag, {s: _rewrite(htmllib.unescape(segs[s]), ed) for s, ed in edits.items()}, len(chosen)
+    return style, {s: _rewrite(htmllib.unescape(segs[s]), ed) for s, ed in edits.items()}, len(chosen)
 
 
 _SET_CACHE: dict[tuple, object] = {}
@@ -545,7 +550,7 @@ def impose(html: str, lay, book_meta: dict, stats: dict | None = None) -> str:
         _SET_CACHE.clear()
     for para in paras:
         sig = (head, keys, json.dumps(opts, sort_keys=True), para.kind, para.indent, para.last_justified,
-               segs[para.tag], tuple((segs[i], k) for i, k in para.pieces))
+               tuple((segs[i], k) for i, k in para.pieces))
         done = _SET_CACHE.get(sig)
         if done is None:
             m = m or _measurer(head, keys, lay)
@@ -555,8 +560,9 @@ def impose(html: str, lay, book_meta: dict, stats: dict | None = None) -> str:
                 result[0], [result[1][i] for i, _k in para.pieces], result[2])
         if done is False:
             continue
-        tag, texts, n = done
-        segs[para.tag] = tag
+        style, texts, n = done
+        tag = _add_class(segs[para.tag], "kp")
+        segs[para.tag] = tag[:-1] + f' style="{style}">' if style else tag
         for (i, _k), text in zip(para.pieces, texts):
             segs[i] = text
         set_paras += 1
