@@ -171,3 +171,26 @@ def test_optimal_book_spacing_targets(optimal_build, built, tmp_path):
         assert opt[part]["p90_em"] < greedy_figs[part]["p90_em"]
         assert opt[part]["over_half_em"] < greedy_figs[part]["over_half_em"]
     assert opt["notes"]["p90_em"] <= 0.42 and opt["notes"]["over_half_share"] <= 0.04
+
+
+def test_the_options_are_checked(tmp_path):
+    """book.yaml print: linebreak and its numbers: a wrong value is a manuscript
+    error at its line (M004), not a traceback; good values reach the breaker."""
+    from matbaa.build import load
+    from matbaa.diagnostics import ManuscriptError
+    from matbaa.sample import HERE as SAMPLE
+
+    root = tmp_path / "ms"
+    shutil.copytree(SAMPLE, root, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    book_yaml = root / "book.yaml"
+    pristine = book_yaml.read_text(encoding="utf-8")
+    book_yaml.write_text(pristine + "print:\n  linebreak: best\n  tolerance: fast\n  shrink: -1\n", encoding="utf-8")
+    with pytest.raises(ManuscriptError) as exc:
+        load(root)
+    lines = len(pristine.splitlines())
+    got = {(d.code, d.location.line) for d in exc.value.report.errors}
+    assert got == {("M004", lines + 2), ("M004", lines + 3), ("M004", lines + 4)}
+    book_yaml.write_text(pristine + "print:\n  linebreak: optimal\n  hyphen-penalty: 1000\n", encoding="utf-8")
+    book, _ = load(root)
+    assert linebreak.optimal(book.meta) and linebreak.settings(book.meta)["hyphen-penalty"] == 1000
+    assert not linebreak.optimal({}) and linebreak.settings({}) == linebreak.DEFAULTS
