@@ -21,6 +21,8 @@ descendants, summed over the process tree: see run_measured).  Measured, each
     epub_after_pdf  `matbaa build epub` beside a fresh PDF (page map present),
                     what `make pdf epub` does after the PDF; the EPUB's own cache
                     emptied before each run (the cover PNG stays cached)
+    pdf_optimal     the same with book.yaml print: linebreak: optimal (total-fit
+                    line breaking, linebreak.py): the time with the breaker
     pdf_rebuild     `matbaa build pdf` after one sentence of one chapter changed
     epub_repeat     `matbaa build epub` again, nothing changed (its cache filled)
     epub_rebuild    then `matbaa build epub` (as `make pdf epub` runs them; the
@@ -38,6 +40,16 @@ and the anchors, in the same run:
                     untagged, for reference
     pandoc          the pandoc binary of PyPI `pypandoc-binary` converting the
                     same chapters (concatenated Markdown) to EPUB
+    typst           Typst (PyPI `typst`) setting the same paragraphs (those of the
+                    print HTML) in the same face, size and measure, with the
+                    book's hyphenation points as soft hyphens (spacing.typst_anchor):
+                    the anchor of the spacing figures (Typst breaks paragraphs by
+                    Knuth and Plass's total-fit algorithm); its time is given too
+
+Spacing (spacing.py, read back from the PDFs with pdfplumber): for the justified
+lines of running text of matbaa's PDF (its body pages, from the page map), of
+its notes, and of the Typst anchor, the median and 90th percentile of a line's
+mean word space in em, the lines over 0.5 em, the largest, the hyphenated lines.
 
 PDF figures (and make_noop) are given as a ratio to `weasyprint`, EPUB figures
 to `pandoc`.  Phases (read, transforms, templates, layout, page map, PDF write,
@@ -69,11 +81,12 @@ STYLES = ROOT / "styles"
 
 NOTE_ID = re.compile(r"\[\^([^\]\s]+)\]")
 
-PDF_ROWS = ("pdf_full", "pdf_rebuild", "make_noop")
+PDF_ROWS = ("pdf_full", "pdf_optimal", "pdf_rebuild", "make_noop")
 EPUB_ROWS = ("epub_full", "epub_after_pdf", "epub_repeat", "epub_rebuild")
 ANCHOR_OF = {**{k: "weasyprint" for k in PDF_ROWS}, **{k: "pandoc" for k in EPUB_ROWS}}
 ROW_TITLES = {
     "pdf_full": "PDF, full build",
+    "pdf_optimal": "PDF, full build, print: linebreak: optimal (linebreak.py)",
     "pdf_rebuild": "PDF, rebuild after a one-sentence edit",
     "make_noop": "make pdf epub, nothing changed",
     "epub_full": "EPUB, full build (no page map yet)",
@@ -82,6 +95,7 @@ ROW_TITLES = {
     "epub_rebuild": "EPUB, rebuild after the edit",
     "weasyprint": "anchor: WeasyPrint alone on the print HTML (tagged PDF/UA-1, like matbaa's)",
     "pandoc": "anchor: pandoc, Markdown to EPUB",
+    "typst": "anchor: Typst, the same paragraphs (spacing anchor)",
 }
 PHASES = ("read", "transforms", "templates", "layout", "pagemap", "pdf_write", "join", "pdf_other", "epub_write")
 
@@ -94,7 +108,7 @@ def _yaml():
     return yaml
 
 
-def make_synthetic(source: Path, target: Path, n: int) -> dict:
+def make_synthetic(source: Path, target: Path, n: int, print_options: dict | None = None) -> dict:
     """Write a manuscript N times the length of `source` into `target`.
 
     Copy K of every part becomes its own part "<title> (K)" whose chapters are
@@ -142,6 +156,8 @@ def make_synthetic(source: Path, target: Path, n: int) -> dict:
     if n > 1:
         meta["title"] = f"{meta['title']} (×{n})"
     meta["contents"] = contents
+    if print_options:
+        meta["print"] = dict(meta.get("print") or {}, **print_options)
     (target / "book.yaml").write_text(
         "# A synthetic book written by matbaa.bench; every key: docs/manuscript.md.\n"
         + yaml.safe_dump(meta, allow_unicode=True, sort_keys=False, width=100), encoding="utf-8")
@@ -287,7 +303,9 @@ def note(msg: str) -> None:
     print(f"bench: {msg}", file=sys.stderr, flush=True)
 
 
-SKIPPABLE = ("pdf", "epub_full", "rebuild", "make_noop", "phases", "anchors")   # "pdf" skips all that needs it
+SKIPPABLE = ("pdf", "epub_full", "rebuild", "make_noop", "phases", "anchors", "spacing", "optimal")
+# "pdf" skips all that needs it
+OPTIMAL = {"linebreak": "optimal"}      # the book.yaml print options of the pdf_optimal row
 
 
 def bench_size(n: int, runs: int, out: Path, source: Path, styles: Path, phase_runs: int = 1,
@@ -329,6 +347,21 @@ def bench_size(n: int, runs: int, out: Path, source: Path, styles: Path, phase_r
         samples = series("pdf_full", pdf_full)
         m["pdf_full"] = summarize(samples, pages=pdf_pages(pdf), bytes=pdf.stat().st_size)
 
+    # the same book with total-fit line breaking (linebreak.py), or without it when
+    # the book already asks for it: the build time with and without the breaker
+    optimal_dir = work / "build-optimal"
+    if "pdf" not in skip and "optimal" not in skip:
+        ms_opt = work / "manuscript-optimal"
+        make_synthetic(source, ms_opt, n, OPTIMAL)
+
+        def pdf_optimal(r):
+            if optimal_dir.exists():
+                shutil.rmtree(optimal_dir)
+            return run_measured([py, "-m", "matbaa", "build", "pdf", "-m", str(ms_opt), "-o", str(optimal_dir),
+                                 "--styles", str(styles)], logs / f"pdf_optimal-{r}.log")
+        samples = series("pdf_optimal", pdf_optimal)
+        m["pdf_optimal"] = summarize(samples, pages=pdf_pages(optimal_dir / f"{book_id}.pdf"), print=OPTIMAL)
+
     # the anchors: (a) WeasyPrint alone on matbaa's own print HTML, the very
     # document of the PDF build's last layout (what `matbaa build html` writes),
     # copied with its assets from the full build (else made by `matbaa build html`)
@@ -357,6 +390,15 @@ def bench_size(n: int, runs: int, out: Path, source: Path, styles: Path, phase_r
         s = run_measured([py, "-c", code], logs / "weasyprint-untagged.log")
         note(f"x{n} weasyprint untagged: {s['seconds']:.2f} s, {s['peak_rss_mb']:.0f} MB")
         m["weasyprint_untagged"] = summarize([s], bytes=plain_pdf.stat().st_size)
+
+        # (c) Typst on the same paragraphs: the anchor of the spacing figures
+        if "spacing" not in skip:
+            typst_pdf = work / "typst.pdf"
+            code = (f"from pathlib import Path; from matbaa.spacing import typst_anchor; "
+                    f"typst_anchor(Path({str(html)!r}), Path({str(styles / 'fonts' / 'vollkorn')!r}), "
+                    f"Path({str(typst_pdf)!r}), {json.dumps(_print_settings(ms))})")
+            samples = series("typst", lambda r: run_measured([py, "-c", code], logs / f"typst-{r}.log"))
+            m["typst"] = summarize(samples, pages=pdf_pages(typst_pdf), bytes=typst_pdf.stat().st_size)
 
         # (b) pandoc, the same chapters concatenated, to EPUB
         pandoc = pandoc_binary()
@@ -436,6 +478,8 @@ def bench_size(n: int, runs: int, out: Path, source: Path, styles: Path, phase_r
     # phases, in-process in a child that imports matbaa
     editor.restore()
     result = {"book": info, "measurements": m}
+    if "spacing" not in skip:
+        result["spacing"] = spacing_figures(work, main, book_id, optimal_dir)
     if "phases" not in skip:
         phases = []
         for r in range(1, phase_runs + 1):
@@ -453,6 +497,46 @@ def bench_size(n: int, runs: int, out: Path, source: Path, styles: Path, phase_r
         phase["layout_per_round"] = phase["layout"] / max(1, phase["layout_rounds"])
         result["phases"] = phase
     return result
+
+
+def _print_settings(manuscript: Path) -> dict:
+    meta = _yaml().safe_load((Path(manuscript) / "book.yaml").read_text(encoding="utf-8"))
+    return {k: v for k, v in (meta.get("print") or {}).items() if isinstance(v, str)}
+
+
+def spacing_figures(work: Path, main: Path, book_id: str, optimal: Path | None = None) -> dict:
+    """The word spacing of matbaa's PDF (body, notes), of its build with the
+    total-fit breaker, and of the Typst anchor."""
+    from . import spacing
+
+    out = {}
+    for tag, folder in (("matbaa", main), ("matbaa_optimal", optimal)):
+        pdf = folder / f"{book_id}.pdf" if folder else None
+        if pdf and pdf.is_file():
+            figs = spacing.measure(pdf, pages=spacing.body_pages(folder / f"{book_id}.pages.json"))
+            out[tag], out[tag + "_notes"] = figs["body"], figs["notes"]
+    typst_pdf = work / "typst.pdf"
+    if typst_pdf.is_file():
+        out["typst"] = spacing.measure(typst_pdf, notes=None)["body"]
+    return out
+
+
+SPACING_ROWS = (("matbaa", "matbaa, body"), ("matbaa_notes", "matbaa, notes"),
+                ("matbaa_optimal", "matbaa, linebreak: optimal, body"),
+                ("matbaa_optimal_notes", "matbaa, linebreak: optimal, notes"), ("typst", "Typst, body (anchor)"))
+
+
+def spacing_table(figs: dict) -> list[str]:
+    lines = ["Word spacing of the justified lines (em of the body size; spacing.py):", "",
+             "| PDF | justified lines | median | 90th pct | over 0.5 em | max | hyphenated lines |",
+             "|---|---:|---:|---:|---:|---:|---:|"]
+    for key, title in SPACING_ROWS:
+        f = figs.get(key)
+        if f:
+            lines.append(f"| {title} | {f['justified']} | {f['median_em']:.3f} | {f['p90_em']:.3f} | "
+                         f"{f['over_half_em']} ({100 * f['over_half_share']:.1f} %) | {f['max_em']:.2f} | "
+                         f"{f['hyphenated']} |")
+    return lines + [""]
 
 
 # ------------------------------------------------------------------ phases (child process)
@@ -558,13 +642,13 @@ def table(results: dict) -> str:
                   f"{b['words']} words, {pages} PDF pages", "",
                   "| measurement | median s | min s | max s | ratio to anchor | peak MB | memory ratio |",
                   "|---|---:|---:|---:|---|---:|---:|"]
-        for name in (*PDF_ROWS, *EPUB_ROWS, "weasyprint", "pandoc"):
+        for name in (*PDF_ROWS, *EPUB_ROWS, "weasyprint", "pandoc", "typst"):
             row = m.get(name, {})
             if "median" not in row:
                 lines.append(f"| {ROW_TITLES[name]} | – | – | – | {row.get('skipped', 'not measured')} | – | – |")
                 continue
             ratio = f"{row['ratio']:.2f}× {row['anchor']}" if "ratio" in row else (
-                "(anchor)" if name in ("weasyprint", "pandoc") else "–")
+                "(anchor)" if name in ("weasyprint", "pandoc", "typst") else "–")
             if name == "pdf_rebuild" and "ratio_to_full" in row:
                 ratio += f"; {row['ratio_to_full']:.2f}× full"
             if name == "make_noop" and row.get("did_work"):
@@ -578,6 +662,8 @@ def table(results: dict) -> str:
             lines += [f"PDF size: matbaa {m['pdf_full']['bytes'] / 1e6:.2f} MB, WeasyPrint alone "
                       f"{wp['bytes'] / 1e6:.2f} MB ({m['pdf_full']['bytes_ratio']:.2f}×); "
                       f"pages: matbaa {pages}, WeasyPrint alone {wp.get('pages')}.", ""]
+        if res.get("spacing"):
+            lines += spacing_table(res["spacing"])
         plain = m.get("weasyprint_untagged")
         if plain and "median" in plain:
             lines += [f"WeasyPrint alone, untagged (one run, for reference): {fmt_s(plain['median'])} s, "

@@ -132,6 +132,10 @@ def _one_of(*choices: str) -> Callable[[Any], str | None]:
     return lambda v: None if v in choices else f"'{v}' is not one of: {', '.join(choices)}"
 
 
+def _at_least(low: float) -> Callable[[Any], str | None]:
+    return lambda v: None if v >= low else f"{v} is less than {low}"
+
+
 def _two_langs(v: list) -> str | None:
     if len(v) != 2:
         return "give exactly two languages, the book's first (e.g. [az, en])"
@@ -179,6 +183,14 @@ SCHEMA: dict[str, Key] = {
         "margin-inner": Key("str", False, "inner (gutter) margin (20mm)", _pattern(LENGTH, "a length (20mm)")),
         "margin-outer": Key("str", False, "outer margin (16mm)", _pattern(LENGTH, "a length (16mm)")),
         "font-size": Key("str", False, "body type size (10.5pt)", _pattern(LENGTH, "a length (10.5pt)")),
+        # line breaking of paragraphs (tools/matbaa/linebreak.py)
+        "linebreak": Key("str", False, "greedy (default: WeasyPrint's first fit) or optimal (total fit, Knuth-Plass)",
+                         _one_of("greedy", "optimal")),
+        "tolerance": Key("number", False, "optimal: the largest badness of a line (200)", _at_least(1)),
+        "hyphen-penalty": Key("number", False, "optimal: the penalty of a hyphenated line (500)", _at_least(0)),
+        "stretch": Key("number", False, "optimal: how far a space stretches at badness 100, in spaces (0.6)",
+                       _at_least(0.01)),
+        "shrink": Key("number", False, "optimal: how far a space may shrink, a share of it (0.5)", _at_least(0)),
     }),
     "hyphenation": Key("map", False, "hyphenation of the book's language", keys={
         "exceptions": Key("list[str]", False, "words with their allowed breaks (proq-ram); no hyphen: never break"),
@@ -211,6 +223,8 @@ def _type_ok(kind: str, value: Any) -> bool:
         return isinstance(value, int) and not isinstance(value, bool)
     if kind == "map":
         return isinstance(value, dict)
+    if kind == "number":
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
     raise ValueError(kind)
 
 
@@ -222,6 +236,7 @@ _KIND_WORDS = {
     "contents": "a list of divisions, each {part: …, chapters: […]} or {chapter: file} (or preface, …)",
     "int": "a whole number",
     "map": "a mapping of keys",
+    "number": "a number",
 }
 
 
@@ -263,7 +278,7 @@ def _validate_keys(data: dict, schema: dict[str, Key], path: Path, report: Repor
             value = data[key] = value.isoformat() if isinstance(value, _dt.date) else value
             if not ISO_DATE.match(value):
                 report.add("M004", path, line_of(data, key), f"'{where}{key}' must be YYYY-MM-DD, not '{value}'.")
-        if spec.check and spec.kind in ("str", "list[str]", "int"):
+        if spec.check and spec.kind in ("str", "list[str]", "int", "number"):
             complaint = spec.check(value)
             if complaint:
                 report.add("M004", path, line_of(data, key), f"'{where}{key}': {complaint}.")

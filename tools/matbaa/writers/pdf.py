@@ -14,7 +14,7 @@ import logging
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from .. import progress
+from .. import linebreak, progress
 from ..diagnostics import MatbaaError
 from ..files import atomic_path, write_text
 from ..model import Book
@@ -67,8 +67,16 @@ def layout(book: Book, styles: Path, build: Path, html: str, press: bool = False
     assets = copy_assets(styles, build)
     fetcher = BookFetcher([assets, book.root])
     extra = [CSS(filename=str(assets / "css" / "press.css"), url_fetcher=fetcher)] if press else []
-    return HTML(string=html, base_url=str(build.resolve()) + "/", url_fetcher=fetcher).render(
-        stylesheets=extra, pdf_variant=None if press else "pdf/ua-1")
+
+    def render(text: str):
+        return HTML(string=text, base_url=str(build.resolve()) + "/", url_fetcher=fetcher).render(
+            stylesheets=extra, pdf_variant=None if press else "pdf/ua-1")
+
+    if linebreak.optimal(book.meta):
+        # total-fit line breaking, written into the document laid out here (the
+        # HTML kept, written and fingerprinted is the document before it)
+        html = linebreak.impose(html, render, book.meta)
+    return render(html)
 
 
 MAX_ROUNDS = 12

@@ -21,6 +21,19 @@ from ..model import Book, Note
 
 SAFE_ATTRS = {"class", "id", "lang"}
 
+# A space standing alone between two inline elements (two glossary marks:
+# `</a> <a class="term">`) is a text box holding only a space in WeasyPrint,
+# which it lays out but does not draw (draw_first_line skips a box of
+# whitespace): the PDF's text layer then runs the two words together
+# ("Respublikası" + "Ali" read "RespublikasıAli").  In print the space is
+# moved inside the next element, where it is drawn with that element's first
+# word; the layout is the same (a space, a break opportunity, at the same place).
+_LONE_SPACE = re.compile(r'(</(?:a|span)>) (<(?:a|span)\b(?![^>]*class="(?:footnote|noteref|pagebreak)")[^>]*>)')
+
+
+def space_into_next(html: str) -> str:
+    return _LONE_SPACE.sub(r"\1\2 ", html)
+
 
 def ref_id(key: str) -> str:
     """The id of a bibliography entry's element: ref-<key>, as an XML id."""
@@ -205,7 +218,7 @@ class BookRenderer(RendererHTML):
                 rel = note.location.file.relative_to(self.book.root) if note.location.file.is_relative_to(
                     self.book.root) else note.location.file
                 src = f' data-src="{escape(str(rel))}:{tok.map[0] + 1}"'
-            out.append(f'<span class="note-p"{src}>{back}{inner}{tail}</span>')
+            out.append(f'<span class="note-p"{src}>{back}{space_into_next(inner)}{tail}</span>')
         return "".join(out)
 
     def note_body(self, note: Note, call_href: str = "") -> str:
@@ -223,4 +236,5 @@ class BookRenderer(RendererHTML):
 
     def body(self, tokens, source: str = "") -> str:
         self.source = source
-        return self.render(tokens, self.options, {})
+        html = self.render(tokens, self.options, {})
+        return space_into_next(html) if self.mode == "print" else html

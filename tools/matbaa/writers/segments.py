@@ -38,7 +38,8 @@ CACHE = ".cache/layout"
 ENGINE_PARTS = ("css", "fonts", "hyphenation")       # styles/ folders that change a layout
 # matbaa's code that turns a piece's HTML into its layout and page map (the
 # code that writes the HTML needs no place here: the HTML itself is hashed)
-LAYOUT_CODE = ("writers/pdf.py", "writers/segments.py", "pagemap.py", "hyphenation.py", "collate.py", "words.py")
+LAYOUT_CODE = ("writers/pdf.py", "writers/segments.py", "pagemap.py", "hyphenation.py", "collate.py", "words.py",
+               "linebreak.py")
 
 
 @dataclasses.dataclass
@@ -71,6 +72,8 @@ def engine_key(book: Book, styles: Path) -> str:
     h = hashlib.sha256()
     h.update(version("weasyprint").encode())
     h.update(json.dumps(book.meta.get("hyphenation") or {}, sort_keys=True, ensure_ascii=False).encode())
+    # the line breaking (book.yaml print: linebreak, ...) is applied in the layout, not in the HTML
+    h.update(json.dumps(book.meta.get("print") or {}, sort_keys=True, ensure_ascii=False).encode())
     code = Path(__file__).resolve().parent.parent
     files = [f for d in ENGINE_PARTS for f in sorted((Path(styles) / d).rglob("*")) if f.is_file()]
     files += [code / f for f in LAYOUT_CODE]
