@@ -51,7 +51,8 @@ def all_lines(document) -> list[PLine]:
                 kind = "heading"
             if el is not None and el.get("data-src"):
                 src = el.get("data-src")
-            if type(box).__name__ in ("BlockBox", "ParagraphBox") or tag in ("p", "dd", "dt", "li") or "note-p" in cls:
+            if type(box).__name__ in ("BlockBox", "ParagraphBox") or tag in ("p", "dd", "dt", "li", "td", "th", "caption") \
+                    or "note-p" in cls:     # (a table cell is a paragraph of its own)
                 block = id(el) if el is not None else block
             if type(box).__name__ == "LineBox":
                 text = "".join(_line_text(box, set()))
