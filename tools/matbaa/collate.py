@@ -10,17 +10,11 @@ from __future__ import annotations
 
 import difflib
 import re
-import unicodedata
 from dataclasses import dataclass
 
 from .diagnostics import Location
 from .model import Book
-
-WORD = re.compile(r"\w+(?:[-.’']\w+)*")
-
-
-def words(text: str) -> list[str]:
-    return WORD.findall(unicodedata.normalize("NFC", text))
+from .words import WORD, inline_text, words  # noqa: F401 (WORD: the one rule, words.py)
 
 
 def source_words(text: str) -> list[str]:
@@ -31,13 +25,7 @@ def source_words(text: str) -> list[str]:
 
 
 def _inline_text(tok) -> str:
-    out = []
-    for child in tok.children or []:
-        if child.type in ("text", "code_inline"):
-            out.append(child.content)
-        elif child.type in ("softbreak", "hardbreak"):
-            out.append(" ")
-    return "".join(out)
+    return inline_text(tok.children)[0]
 
 
 def head_words(book: Book) -> list[str]:

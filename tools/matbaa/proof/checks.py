@@ -7,6 +7,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 from ..collate import WORD, collate_words, head_words, words
+from ..words import element_text
 from ..language import sort_key
 from .catalogue import Finding
 from .layout import PLine
@@ -309,9 +310,8 @@ def epub_words(epub_path: Path) -> list[str]:
                        key=lambda n: int(re.search(r"part-(\d+)", n).group(1)))
         for name in names:
             root = etree.fromstring(z.read(name), parser)
-            for p in root.xpath("//x:section[@epub:type='chapter']//x:p", namespaces=ns):
-                texts = p.xpath(".//text()[not(ancestor::x:a[@epub:type='noteref'])]", namespaces=ns)
-                out += words("".join(texts).replace("\u00ad", ""))
+            for section in root.xpath("//*[contains(concat(' ', @class, ' '), ' chapter ')]", namespaces=ns):
+                out += words(element_text(section))       # the running text, as words.py reads it
     return out
 
 
