@@ -135,9 +135,12 @@ def _only_image(inline: Token) -> Token | None:
 def _figures(state: StateCore) -> None:
     tokens = state.tokens
     i = 0
+    in_note = 0             # a note's body is inline text at the page foot: its images stay inline
     while i + 2 < len(tokens):
         p, inline = tokens[i], tokens[i + 1]
-        image = _only_image(inline) if p.type == "paragraph_open" and not p.hidden else None
+        in_note += {"footnote_reference_open": 1, "footnote_reference_close": -1,
+                    "footnote_open": 1, "footnote_close": -1}.get(p.type, 0)
+        image = _only_image(inline) if p.type == "paragraph_open" and not p.hidden and not in_note else None
         if image is None:
             i += 1
             continue
