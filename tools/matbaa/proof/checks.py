@@ -7,7 +7,8 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 from ..collate import WORD, collate_words, head_words, words
-from ..language import sort_key
+from ..language import TURKIC, primary, sort_key
+from ..transforms.typography import rules_for
 from .catalogue import Finding
 from .layout import PLine
 
@@ -66,69 +67,106 @@ def _paragraphs(lines: list[str]):
         yield block
 
 
+FENCE = re.compile(r"^\s*(```+|~~~+)")
+CODE_SPAN = re.compile(r"(`+)(.+?)\1")
+
+
+def _prose_lines(lines: list[str]) -> list[str]:
+    """The lines with code left out: fenced blocks emptied, code spans blanked
+    (a command's hyphens, spacing and names are not the book's typography)."""
+    out, fence = [], None
+    for line in lines:
+        m = FENCE.match(line)
+        if fence is None and m:
+            fence = m.group(1)[0] * len(m.group(1))
+            out.append("")
+        elif fence is not None:
+            if line.strip().startswith(fence):
+                fence = None
+            out.append("")
+        else:
+            out.append(CODE_SPAN.sub(lambda c: "x" * len(c.group(0)), line))
+    return out
+
+
 def typography(book) -> list[Finding]:
     out: list[Finding] = []
-    quotes = book.labels.get("quotes") or ["“", "”", "‘", "’"]
-    foreign = [q for q in ("«", "»", "„", '"') if q not in quotes]
+    rules = rules_for(book.lang)
+    quotes = rules.quotes
+    foreign = [q for q in ("«", "»", "„") if q not in quotes]
+    spaced = "".join(sorted(set(",.;:!?") - set(rules.before)))   # the language sets a space before the others
+    turkic = primary(book.lang) in TURKIC
     forms: dict[str, Counter] = defaultdict(Counter)
     first_seen: dict[str, tuple[str, int]] = {}
     for chapter in book.chapters:
         path = book.root / chapter.path
         raw = path.read_bytes().decode("utf-8", errors="replace").lstrip("\ufeff").replace("\r\n", "\n")
         lines = raw.split("\n")
+        prose = _prose_lines(lines)
         rel = str(chapter.path)
-        for block in _paragraphs(lines):
+        for block in _paragraphs(prose):
             text = " ".join(t for _, t in block)
             opened, closed = text.count(quotes[0]), text.count(quotes[1])
             if opened != closed:
-                out.append(Finding("T001", f"{opened} “ against {closed} ” in this paragraph; close the quotation "
-                                           "or remove the stray mark", rel, block[0][0]))
-        for n, line in enumerate(lines, 1):
-            body = line.lstrip()
+                out.append(Finding("T001", f"{opened} {quotes[0]} against {closed} {quotes[1]} in this paragraph; "
+                                           "close the quotation or remove the stray mark", rel, block[0][0]))
+        for n, (line, body) in enumerate(zip(lines, prose), 1):
             if unicodedata.normalize("NFC", line) != line:
                 out.append(Finding("T009", "decomposed letters (not NFC); retype them or normalise the file", rel, n))
+            body = body.lstrip()
+            if re.match(r"\|\s*[-:]*\s*\|", body) or re.match(r"\|?\s*:?-{3,}", body):
+                continue                          # a pipe table's rule line
             for q in foreign:
-                if q in body and q != '"':
+                if q in body:
                     out.append(Finding("T002", f"'{q}' in a book that uses {quotes[0]}…{quotes[1]}", rel, n))
             if re.search(r"\S - \S", body):
                 out.append(Finding("T003", "spaced hyphen ' - ': write a spaced en dash ' – '", rel, n))
             for m in re.finditer(r"(?<![\w.,–-])(\d{1,4})-(\d{1,4})(?![\d])", body):
                 out.append(Finding("T004", f"'{m.group(0)}': a range takes an en dash ({m.group(1)}–{m.group(2)})",
                                    rel, n))
-            if re.search(r"\S  +\S", body):
+            # two spaces after a sentence are a typist's habit that the build removes, not a fault
+            if re.search(r"[^\s.!?:]  +\S", body) and not body.startswith("|"):
                 out.append(Finding("T005", "doubled space", rel, n))
-            for m in re.finditer(r"(?<=\w) +([,.;:!?])(?!\w)", body):
-                out.append(Finding("T006", f"space before '{m.group(1)}'", rel, n))
-            for m in NUM_SUFFIX.finditer(body):
-                number, suffix = int(m.group(1)), m.group(2)
-                want = expected_suffix(number, suffix)
-                if want and want != suffix:
-                    out.append(Finding("T007", f"'{m.group(0)}': {number} takes -{want} "
-                                               f"(vowel harmony with '{number_word(number)}')", rel, n))
+            if spaced:
+                for m in re.finditer(rf"(?<=\w) +([{re.escape(spaced)}])(?!\w)", body):
+                    out.append(Finding("T006", f"space before '{m.group(1)}'", rel, n))
+            if turkic:
+                for m in NUM_SUFFIX.finditer(body):
+                    number, suffix = int(m.group(1)), m.group(2)
+                    want = expected_suffix(number, suffix)
+                    if want and want != suffix:
+                        out.append(Finding("T007", f"'{m.group(0)}': {number} takes -{want} "
+                                                   f"(vowel harmony with '{number_word(number)}')", rel, n))
             for w in re.findall(r"[^\W\d_]+", body):
                 if LOOKALIKE.search(w) and LATIN.search(w):
                     bad = "".join(sorted(set(LOOKALIKE.findall(w))))
                     out.append(Finding("T008", f"'{w}' mixes scripts: {bad!r} "
                                                f"({', '.join(unicodedata.name(c) for c in bad)})", rel, n))
-            for w in WORD.findall(re.sub(r"\[\^[^\]]*\]|\{[^}]*\}", " ", body)):
-                if not any(c.isdigit() for c in w) and not ROMAN.match(w):
-                    forms[_variant_key(w)][w] += 1
+            for w in WORD.findall(re.sub(r"\[\^[^\]]*\]|\{[^}]*\}|\]\([^)]*\)", " ", body)):
+                if not any(c.isdigit() for c in w) and not ROMAN.match(w) and not w.isupper():
+                    forms[_variant_key(w, turkic)][w] += 1
                     first_seen.setdefault(w, (rel, n))
-    out += _variants(forms, first_seen)
+    out += _variants(forms, first_seen, turkic)
     return out
 
 
-def _variant_key(word: str) -> str:
-    """Words that differ only by a doubled letter or by i/ı/İ/I fall together."""
-    w = word.replace("İ", "I").replace("i", "ı").lower().replace("i̇", "ı").replace("i", "ı")
+def _variant_key(word: str, turkic: bool = True) -> str:
+    """Words that differ only by a doubled letter (ümumilli / ümummilli) fall
+    together, and in a Turkic language also by i/ı/İ/I."""
+    w = word.lower()
+    if turkic:
+        w = word.replace("İ", "I").replace("i", "ı").lower().replace("i̇", "ı").replace("i", "ı")
     return re.sub(r"(.)\1+", r"\1", w)
 
 
-def _variants(forms, first_seen) -> list[Finding]:
+def _variants(forms, first_seen, turkic: bool = True) -> list[Finding]:
     out = []
     for key, counter in forms.items():
         spellings = {w for w in counter}
-        # differences of capitalisation alone (Vətən / vətən) are not variants
+        # differences of capitalisation alone (Vətən / vətən) are not variants; outside the
+        # Turkic languages short words are not either (to / too, met / meet are two words)
+        if not turkic:
+            spellings = {w for w in spellings if len(w) >= 6}
         by_shape = {}
         for w in spellings:
             by_shape.setdefault(w[0].isupper(), set()).add(w)
@@ -137,6 +175,8 @@ def _variants(forms, first_seen) -> list[Finding]:
                 continue
             common = max(group, key=lambda w: (counter[w], w))
             for w in sorted(group - {common}):
+                if w.lower() == common.lower():         # GNU / Gnu: capitals, not spelling
+                    continue
                 rel, n = first_seen[w]
                 out.append(Finding("T010", f"'{w}' ({counter[w]}×) beside '{common}' ({counter[common]}×)", rel, n))
     return out
@@ -159,9 +199,26 @@ def apparatus(book) -> list[Finding]:
 
 # ------------------------------------------------------------------ layout
 
-def layout(book, lines: list[PLine], pagemap: dict, page_count: int) -> list[Finding]:
+def legal_breaks_for(lang: str):
+    """The breaks a language allows in a word: Azerbaijani by its syllables
+    (hyphenation.legal_breaks, independent of the patterns the layout uses),
+    any other language by pyphen's dictionary for it (soft-ware, pro-gram)."""
     from ..hyphenation import legal_breaks
 
+    if primary(lang) == "az":
+        return legal_breaks
+    import pyphen
+
+    try:
+        dic = pyphen.Pyphen(lang=lang)
+    except KeyError:
+        return None                               # no dictionary: nothing to check against
+
+    return lambda word: set(dic.positions(word))
+
+
+def layout(book, lines: list[PLine], pagemap: dict, page_count: int) -> list[Finding]:
+    legal_breaks = legal_breaks_for(book.lang)
     out = []
     body = [l for l in lines if l.kind in ("body", "heading", "other")]
 
@@ -205,7 +262,7 @@ def layout(book, lines: list[PLine], pagemap: dict, page_count: int) -> list[Fin
                 out.append(Finding("L004", "a word is hyphenated across the page turn", *src(l), l.page, l.n))
             head = re.findall(r"\w+$", l.text.rstrip()[:-1])
             tail = re.findall(r"^\w+", nxt.text.lstrip())
-            if head and tail:
+            if head and tail and legal_breaks is not None:
                 word = head[0] + tail[0]
                 if len(head[0]) not in legal_breaks(word):
                     out.append(Finding("L010", f"'{head[0]}-{tail[0]}' is not a legal break of '{word}'",
@@ -296,6 +353,33 @@ def pdf_words(pdf_path: Path, lines: list[PLine]) -> list[tuple[str, PLine]]:
     return out
 
 
+BLOCKS = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "dt", "dd", "td", "th", "pre", "figcaption",
+          "caption", "blockquote", "div", "section", "br", "tr", "table", "figure", "ol", "ul", "dl"}
+
+
+def _reading_text(el, out: list[str]) -> None:
+    """The text a reader reads in an XHTML element, blocks kept apart; note calls left out."""
+    local = etree_localname(el)
+    noteref = local == "a" and "noteref" in (el.get("{http://www.idpf.org/2007/ops}type") or "")
+    if local in BLOCKS:
+        out.append(" ")
+    if not noteref:
+        out.append(el.text or "")
+        for child in el:
+            if isinstance(child.tag, str):
+                _reading_text(child, out)
+            else:
+                out.append(child.tail or "")
+    if local in BLOCKS:
+        out.append(" ")
+    out.append(el.tail or "")
+
+
+def etree_localname(el) -> str:
+    tag = el.tag if isinstance(el.tag, str) else ""
+    return tag.rsplit("}", 1)[-1]
+
+
 def epub_words(epub_path: Path) -> list[str]:
     import zipfile
 
@@ -309,8 +393,11 @@ def epub_words(epub_path: Path) -> list[str]:
                        key=lambda n: int(re.search(r"part-(\d+)", n).group(1)))
         for name in names:
             root = etree.fromstring(z.read(name), parser)
-            for p in root.xpath("//x:section[@epub:type='chapter']//x:p", namespaces=ns):
-                texts = p.xpath(".//text()[not(ancestor::x:a[@epub:type='noteref'])]", namespaces=ns)
+            for section in root.xpath("//x:section[@epub:type='chapter']", namespaces=ns):
+                texts: list[str] = []
+                section_tail, section.tail = section.tail, None
+                _reading_text(section, texts)
+                section.tail = section_tail
                 out += words("".join(texts).replace("\u00ad", ""))
     return out
 

@@ -21,7 +21,7 @@ class PLine:
     x: float
     text: str
     kind: str              # body | heading | note | other
-    in_chapter: bool
+    in_chapter: bool       # running text of a chapter: its paragraphs and its headings
     block: int             # identity of the paragraph element (shared across pages)
     src: str | None        # "chapters/01.md:12", the paragraph's source
     overflow: float        # px beyond the measure (0 if none)
@@ -59,7 +59,7 @@ def all_lines(document) -> list[PLine]:
                     right = max((c.position_x + c.margin_width() for c in box.children), default=box.position_x)
                     overflow = max(0.0, right - (box.position_x + box.width))
                     sink.append(PLine(number, 0, box.position_y, box.height, box.position_x, text,
-                                      kind, in_chapter and kind == "body", block, src, overflow))
+                                      kind, in_chapter and kind in ("body", "heading"), block, src, overflow))
                 return
             for child in getattr(box, "children", None) or []:
                 walk(child, in_chapter, kind, src, block, sink)
