@@ -204,6 +204,18 @@ def read_chapter(root: Path, rel: str, part_index: int, md, report: Report,
 
     called: dict[str, int] = {}
     for tok in body + [t for b in bodies.values() for t in b]:
+        line = tok.map[0] + 1 if tok.map else None
+        if tok.type == "figure_open":     # an image alone in a paragraph (mdext/blocks.py)
+            src = str(tok.meta["image"].attrs.get("src") or "")
+            problem = _outside(root, path, src)
+            if problem:
+                report.add("D002", path, line, f"image to '{src}' {problem}; only files inside the manuscript "
+                                               "can be used.")
+            _check_image(root, path, tok.meta["image"], line, report, digests)
+        elif tok.type == "div_open" and tok.meta.get("dropped"):
+            report.add("D006", path, line, f"fenced div attribute{'s' if len(tok.meta['dropped']) > 1 else ''} "
+                                           f"{', '.join(tok.meta['dropped'])} left out: a div takes classes (not "
+                                           "matbaa's own), an id and lang=; see docs/manuscript.md.")
         if tok.type != "inline" or not tok.children:
             continue
         for child, line0 in zip(tok.children, _child_lines(tok)):
@@ -232,6 +244,8 @@ def read_chapter(root: Path, rel: str, part_index: int, md, report: Report,
                 if problem:
                     report.add("D002", path, line0 + 1, f"{child.type.replace('_open', '')} to '{target}' {problem}; "
                                                        "only files inside the manuscript can be used.")
+                elif child.type == "image":
+                    _check_image(root, path, child, line0 + 1, report, digests)
     for label, line in defined.items():
         if label not in called:
             report.add("N003", path, line, f"note '{label}' is defined but never called; call it with [^{label}] "
@@ -250,6 +264,42 @@ def read_chapter(root: Path, rel: str, part_index: int, md, report: Report,
         title = body[1].content
         body = body[3:]
     return Chapter(path=Path(rel), location=Location(path, 1), tokens=body, title=title)
+
+
+IMAGE_TYPES = ((b"\x89PNG\r\n\x1a\n", "image/png", ".png"), (b"\xff\xd8\xff", "image/jpeg", ".jpg"),
+               (b"GIF87a", "image/gif", ".gif"), (b"GIF89a", "image/gif", ".gif"))
+
+
+def _check_image(root: Path, chapter: Path, image: Token, line: int | None, report: Report,
+                 digests: dict[str, str] | None) -> None:
+    """An image needs alt text (its caption: what a reader who cannot see it is
+    told) and a PNG, JPEG or GIF file inside the manuscript.  Sets meta "media"
+    (the name both editions give the file: its digest and type), "type" and "path"."""
+    from urllib.parse import unquote
+
+    alt = image.attrs.get("fig-alt") or "".join(c.content for c in image.children or [] if c.type in (
+        "text", "code_inline")).strip()
+    src = str(image.attrs.get("src") or "")
+    if not alt:
+        report.add("D004", chapter, line, f"image '{src}' has no alt text; describe it between the brackets: "
+                                          "![what it shows](…) (alone in a paragraph, that is its caption).")
+    if _outside(root, chapter, src):
+        return                          # D002, reported by the caller
+    target = (chapter.parent / unquote(src.split("#")[0])).resolve()
+    shown = target.relative_to(root.resolve()) if target.is_relative_to(root.resolve()) else target
+    if not src or not target.is_file():
+        report.add("D005", chapter, line, f"image '{src}' not found ({shown} does not exist); an image's path is "
+                                          "relative to its chapter's file.")
+        return
+    data = target.read_bytes()
+    kind = next(((mime, ext) for magic, mime, ext in IMAGE_TYPES if data.startswith(magic)), None)
+    if kind is None:
+        report.add("D005", chapter, line, f"image '{src}' is not a PNG, JPEG or GIF file; save it as one of these.")
+        return
+    digest = hashlib.sha256(data).hexdigest()
+    if digests is not None:
+        digests[str(target)] = digest
+    image.meta.update(media=digest[:16] + kind[1], type=kind[0], path=str(target))
 
 
 def _outside(root: Path, chapter: Path, target: str) -> str | None:

@@ -64,7 +64,7 @@ def layout(book: Book, styles: Path, build: Path, html: str, press: bool = False
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
     logging.getLogger("weasyprint.progress").propagate = False
     logging.getLogger("fontTools").setLevel(logging.ERROR)
-    assets = copy_assets(styles, build)
+    assets = copy_assets(styles, build, book)
     fetcher = BookFetcher([assets, book.root])
     extra = [CSS(filename=str(assets / "css" / "press.css"), url_fetcher=fetcher)] if press else []
     return HTML(string=html, base_url=str(build.resolve()) + "/", url_fetcher=fetcher).render(
