@@ -30,6 +30,43 @@ def source_words(text: str) -> list[str]:
     return words(re.sub(r"-[ \t]*\n\s*", "-", text))
 
 
+# The navigation of a chunked HTML edition (DocBook's header and footer bars,
+# each chapter's table of contents) is not its text.
+HTML_FURNITURE = ("//head", "//script", "//style", "//nav", "//*[contains(concat(' ', @class, ' '), ' navheader ')]",
+                  "//*[contains(concat(' ', @class, ' '), ' navfooter ')]",
+                  "//*[contains(concat(' ', @class, ' '), ' toc ')]")
+
+
+def read_source(path) -> str:
+    """The text of one source file as received: plain text as it is; HTML as
+    its body's text, blocks kept apart, without its navigation."""
+    from pathlib import Path
+
+    path = Path(path)
+    if path.suffix.lower() not in (".html", ".htm", ".xhtml"):
+        return path.read_text(encoding="utf-8")
+    from lxml import etree, html
+
+    root = html.fromstring(path.read_bytes(), parser=html.HTMLParser(encoding="utf-8", no_network=True))
+    for xpath in HTML_FURNITURE:
+        for el in root.xpath(xpath):
+            el.drop_tree()
+    blocks = {"p", "div", "li", "dt", "dd", "pre", "h1", "h2", "h3", "h4", "h5", "h6", "td", "th", "tr", "br"}
+    for el in root.iter():
+        if isinstance(el.tag, str) and el.tag in blocks:
+            el.tail = "\n" + (el.tail or "")
+    return etree.tostring(root, method="text", encoding="unicode")
+
+
+def source_text(book: Book) -> str | None:
+    """The source as received (`source.file`, or `source.files` in reading order), or None."""
+    src = book.meta.get("source") or {}
+    files = list(src.get("files") or []) or ([src["file"]] if src.get("file") else [])
+    if not files:
+        return None
+    return "\n\n".join(read_source(book.root / f) for f in files)
+
+
 def _inline_text(tok) -> str:
     out = []
     for child in tok.children or []:
@@ -50,10 +87,13 @@ def head_words(book: Book) -> list[str]:
 
 
 def edition_words(book: Book) -> list[tuple[str, Location]]:
-    """The edition's running text in reading order: title block, then every chapter (no notes)."""
+    """The edition's running text in reading order: title block, then every chapter,
+    its heading included (no notes)."""
     loc = Location(book.root / "book.yaml", None)
     out: list[tuple[str, Location]] = [(w, loc) for w in head_words(book)]
     for chapter in book.chapters:
+        if chapter.title:                       # printed as the chapter's heading, read like its text
+            out += [(w, Location(book.root / chapter.path, 1)) for w in words(chapter.title)]
         for tok in chapter.tokens:
             if tok.type == "inline":
                 line = (tok.map[0] + 1) if tok.map else None

@@ -381,6 +381,10 @@ def read_book(root: Path, styles: Path, report: Report) -> Book | None:
     if meta.get("source", {}).get("file") and not (root / meta["source"]["file"]).is_file():
         report.add("M006", meta_path, config.line_of(meta["source"], "file"),
                    f"source file '{meta['source']['file']}' does not exist.")
+    for j, rel in enumerate((meta.get("source") or {}).get("files") or []):
+        if not (root / rel).is_file():
+            report.add("M006", meta_path, config.line_of(meta["source"]["files"], j),
+                       f"source file '{rel}' does not exist; fix its name under 'source: files:'.")
 
     book = Book(root=root, meta=meta, parts=parts, notes=notes, glossary=glossary,
                 labels=labels, corrections=corrections)

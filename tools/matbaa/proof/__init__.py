@@ -67,9 +67,9 @@ def make_proof(manuscript: Path, build: Path, styles: Path) -> tuple[list[Findin
 
     epub_path, _ = build_epub(manuscript, out, styles)
 
-    source_text = None
-    if (book.meta.get("source") or {}).get("file"):
-        source_text = (manuscript / book.meta["source"]["file"]).read_text(encoding="utf-8")
+    from ..collate import source_text as read_source_text
+
+    source_text = read_source_text(book)
     findings += checks.typography(book)
     findings += checks.apparatus(book)
     findings += checks.layout(book, lines, data, len(document.pages))
