@@ -19,8 +19,14 @@ from .model import Book
 WORD = re.compile(r"\w+(?:[-.’']\w+)*")
 
 
+RANGE_DASH = re.compile(r"(?<=\d)–(?=\d)")
+
+
 def words(text: str) -> list[str]:
-    return WORD.findall(unicodedata.normalize("NFC", text))
+    """The words of a text; a typed apostrophe and a typeset one (l'idée, l’idée) are the
+    same word, and so are a range typed with a hyphen and typeset with a dash (1996-2021)."""
+    text = unicodedata.normalize("NFC", text).replace("'", "’")
+    return WORD.findall(RANGE_DASH.sub("-", text) if "–" in text else text)
 
 
 def source_words(text: str) -> list[str]:
@@ -99,6 +105,9 @@ def edition_words(book: Book) -> list[tuple[str, Location]]:
                 line = (tok.map[0] + 1) if tok.map else None
                 here = Location(book.root / chapter.path, line)
                 out += [(w, here) for w in words(_inline_text(tok))]
+            elif tok.type in ("fence", "code_block"):   # code is printed text too
+                here = Location(book.root / chapter.path, (tok.map[0] + 1) if tok.map else None)
+                out += [(w, here) for w in words(tok.content)]
     return out
 
 
@@ -142,5 +151,12 @@ def collate_words(book: Book, source_text: str, ed: list[tuple[str, object]]) ->
         where = ed[min(j1, len(ed) - 1)][1] if ed else None
         s, e = src[i1:i2], [w for w, _ in ed[j1:j2]]
         expl = next((c for c in word_corrections if _explains(c, s, e)), None)
+        if expl is None and tag == "replace":
+            # a removal next to an addition: each may be documented by its own entry
+            gone = next((c for c in word_corrections if _explains(c, s, [])), None)
+            added = next((c for c in word_corrections if _explains(c, [], e)), None)
+            if gone is not None and added is not None:
+                expl = {"kind": "word", "before": gone.get("before", ""), "after": added.get("after", ""),
+                        "reason": f"{gone.get('reason', '')} / {added.get('reason', '')}"}
         diffs.append(Difference(tag, s, e, where, expl))
     return diffs

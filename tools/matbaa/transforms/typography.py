@@ -117,7 +117,8 @@ def _compile(rules: Rules) -> list[tuple[re.Pattern, re.Pattern, object]]:
     and the rules' lookarounds and optional Roman numerals are slow to fail."""
     out = [
         (" - ", r"(?<=\S) - (?=\S)", " – "),
-        (r"\d-\d", r"(?<![\d.,])(\d{1,4})-(\d{1,4})(?![\d.,]*\d)", r"\1–\2"),
+        # a range, not a name's number (ISO-8859-1, FIPS 151-2 keep their hyphen)
+        (r"\d-\d", r"(?<![\w.,/-])(?<![A-Z] )(\d{1,4})-(\d{1,4})(?![\w.,]*\d)", r"\1–\2"),
         (r"-[IVXLCDM]*(?:[\s,.;:)]|$)", rf"\b({ROMAN})-({ROMAN})\b(?=[\s,.;:)]|$)", r"\1–\2"),
     ]
     for abbr in rules.abbreviations:
