@@ -22,11 +22,15 @@ WORD = re.compile(r"\w+(?:[-.’']\w+)*")
 RANGE_DASH = re.compile(r"(?<=\d)–(?=\d)")
 
 
-def words(text: str) -> list[str]:
-    """The words of a text; a typed apostrophe and a typeset one (l'idée, l’idée) are the
-    same word, and so are a range typed with a hyphen and typeset with a dash (1996-2021)."""
+def normal(text: str) -> str:
+    """A text as collation reads it: a typed apostrophe and a typeset one (l'idée, l’idée)
+    are the same, and so are a range typed with a hyphen and typeset with a dash (1996-2021)."""
     text = unicodedata.normalize("NFC", text).replace("'", "’")
-    return WORD.findall(RANGE_DASH.sub("-", text) if "–" in text else text)
+    return RANGE_DASH.sub("-", text) if "–" in text else text
+
+
+def words(text: str) -> list[str]:
+    return WORD.findall(normal(text))
 
 
 def source_words(text: str) -> list[str]:

@@ -6,7 +6,7 @@ import unicodedata
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from ..collate import WORD, collate_words, head_words, words
+from ..collate import WORD, collate_words, head_words, normal, words
 from ..language import TURKIC, primary, sort_key
 from ..transforms.typography import rules_for
 from .catalogue import Finding
@@ -291,13 +291,24 @@ def layout(book, lines: list[PLine], pagemap: dict, page_count: int) -> list[Fin
     return out
 
 
-def fonts(pdf_path: Path, lines: list[PLine], allowed: str = "Vollkorn") -> list[Finding]:
+def _squash(name: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", name.lower())
+
+
+def shipped_fonts(styles: Path) -> tuple[str, ...]:
+    """The families the book ships in styles/fonts (Vollkorn, DejaVu Sans Mono), as
+    squashed names: every glyph of the PDF must come from one of them."""
+    stems = {_squash(f.stem.split("-")[0]) for f in (Path(styles) / "fonts").rglob("*") if f.suffix.lower() in (".ttf", ".otf")}
+    return tuple(sorted(stems)) or ("vollkorn",)
+
+
+def fonts(pdf_path: Path, lines: list[PLine], allowed: tuple[str, ...] = ("vollkorn",)) -> list[Finding]:
     import pdfplumber
 
     out = []
     with pdfplumber.open(pdf_path) as pdf:
         for page in pdf.pages:
-            bad = [c for c in page.chars if allowed not in c["fontname"]]
+            bad = [c for c in page.chars if not any(a in _squash(c["fontname"]) for a in allowed)]
             seen = set()
             for c in bad:
                 y = c["top"] / 0.75
@@ -331,7 +342,9 @@ def pdf_words(pdf_path: Path, lines: list[PLine]) -> list[tuple[str, PLine]]:
             page = pdf.pages[number - 1]
             sizes = Counter(round(c["size"], 1) for c in page.chars)
             body_size = sizes.most_common(1)[0][0] if sizes else 10
-            page = page.filter(lambda o: o.get("object_type") != "char" or o["size"] > body_size * 0.8)
+            # note calls (small, raised) are not text; code is small too, but in its mono face
+            page = page.filter(lambda o: o.get("object_type") != "char" or o["size"] > body_size * 0.8
+                               or "mono" in o["fontname"].lower())
             for l in by_page[number]:
                 top, bottom = l.y * 0.75, (l.y + l.height) * 0.75
                 band = page.filter(lambda o, a=top, b=bottom: o.get("object_type") != "char"
@@ -346,6 +359,7 @@ def pdf_words(pdf_path: Path, lines: list[PLine]) -> list[tuple[str, PLine]]:
     starts = [o for o, _ in owners]
     import bisect
 
+    text = normal(text)
     out = []
     for m in WORD.finditer(text):
         i = max(0, bisect.bisect_right(starts, m.start()) - 1)

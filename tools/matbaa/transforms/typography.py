@@ -256,7 +256,16 @@ def apply_to_tokens(tokens: list[Token], rules: Rules | str) -> None:
 
 def apply(book, report) -> None:
     rules = rules_for(book.lang)
+    for part in book.parts:
+        if part.title:
+            part.title = transform_text(part.title, rules)
     for chapter in book.chapters:
+        if chapter.title:                     # a chapter's title, taken out of its tokens
+            chapter.title = transform_text(chapter.title, rules)
         apply_to_tokens(chapter.tokens, rules)
     for note in book.notes.values():
         apply_to_tokens(note.tokens, rules)
+    for entry in book.glossary:               # each language of the glossary by its own rules
+        for lang in list(entry.term):
+            entry.term[lang] = transform_text(entry.term[lang], lang)
+            entry.definition[lang] = transform_text(entry.definition[lang], lang)
