@@ -85,8 +85,19 @@ def _prose_lines(lines: list[str]) -> list[str]:
                 fence = None
             out.append("")
         else:
-            out.append(CODE_SPAN.sub(lambda c: "x" * len(c.group(0)), line))
+            out.append(CODE_SPAN.sub(lambda c: "#" * len(c.group(0)), line))
     return out
+
+
+# a span in another language, [text]{lang=xx}, over several lines and around one level of brackets
+OTHER_LANG = re.compile(r"\[((?:[^\[\]]|\[[^\[\]]*\])*)\]\{lang=\"?([A-Za-z-]+)\"?\}", re.S)
+
+
+def _book_language_lines(lines: list[str], lang: str) -> list[str]:
+    """The lines with text in another language blanked (its spelling and spacing are its own)."""
+    text = "\n".join(lines)
+    blank = lambda m: m.group(0) if primary(m.group(2)) == primary(lang) else re.sub(r"[^\n]", "#", m.group(0))
+    return OTHER_LANG.sub(blank, text).split("\n")
 
 
 def typography(book) -> list[Finding]:
@@ -103,6 +114,7 @@ def typography(book) -> list[Finding]:
         raw = path.read_bytes().decode("utf-8", errors="replace").lstrip("\ufeff").replace("\r\n", "\n")
         lines = raw.split("\n")
         prose = _prose_lines(lines)
+        own = _book_language_lines(prose, book.lang)
         rel = str(chapter.path)
         for block in _paragraphs(prose):
             text = " ".join(t for _, t in block)
@@ -110,7 +122,7 @@ def typography(book) -> list[Finding]:
             if opened != closed:
                 out.append(Finding("T001", f"{opened} {quotes[0]} against {closed} {quotes[1]} in this paragraph; "
                                            "close the quotation or remove the stray mark", rel, block[0][0]))
-        for n, (line, body) in enumerate(zip(lines, prose), 1):
+        for n, (line, body, mine) in enumerate(zip(lines, prose, own), 1):
             if unicodedata.normalize("NFC", line) != line:
                 out.append(Finding("T009", "decomposed letters (not NFC); retype them or normalise the file", rel, n))
             body = body.lstrip()
@@ -121,14 +133,15 @@ def typography(book) -> list[Finding]:
                     out.append(Finding("T002", f"'{q}' in a book that uses {quotes[0]}…{quotes[1]}", rel, n))
             if re.search(r"\S - \S", body):
                 out.append(Finding("T003", "spaced hyphen ' - ': write a spaced en dash ' – '", rel, n))
-            for m in re.finditer(r"(?<![\w.,–-])(\d{1,4})-(\d{1,4})(?![\d])", body):
+            # a range, not a name's number (FIPS 151-2, ISO-8859-1)
+            for m in re.finditer(r"(?<![\w.,–-])(?<![A-Z] )(\d{1,4})-(\d{1,4})(?![\w.,]*\d)", body):
                 out.append(Finding("T004", f"'{m.group(0)}': a range takes an en dash ({m.group(1)}–{m.group(2)})",
                                    rel, n))
             # two spaces after a sentence are a typist's habit that the build removes, not a fault
             if re.search(r"[^\s.!?:]  +\S", body) and not body.startswith("|"):
                 out.append(Finding("T005", "doubled space", rel, n))
             if spaced:
-                for m in re.finditer(rf"(?<=\w) +([{re.escape(spaced)}])(?!\w)", body):
+                for m in re.finditer(rf"(?<=\w) +([{re.escape(spaced)}])(?!\w)", mine):
                     out.append(Finding("T006", f"space before '{m.group(1)}'", rel, n))
             if turkic:
                 for m in NUM_SUFFIX.finditer(body):
@@ -142,7 +155,7 @@ def typography(book) -> list[Finding]:
                     bad = "".join(sorted(set(LOOKALIKE.findall(w))))
                     out.append(Finding("T008", f"'{w}' mixes scripts: {bad!r} "
                                                f"({', '.join(unicodedata.name(c) for c in bad)})", rel, n))
-            for w in WORD.findall(re.sub(r"\[\^[^\]]*\]|\{[^}]*\}|\]\([^)]*\)", " ", body)):
+            for w in WORD.findall(re.sub(r"\[\^[^\]]*\]|\{[^}]*\}|\]\([^)]*\)", " ", mine)):
                 if not any(c.isdigit() for c in w) and not ROMAN.match(w) and not w.isupper():
                     forms[_variant_key(w, turkic)][w] += 1
                     first_seen.setdefault(w, (rel, n))
@@ -218,7 +231,15 @@ def legal_breaks_for(lang: str):
 
 
 def layout(book, lines: list[PLine], pagemap: dict, page_count: int) -> list[Finding]:
-    legal_breaks = legal_breaks_for(book.lang)
+    rules: dict = {}
+
+    def legal_breaks(line):
+        """The legal breaks for the language of the line's text (the book's, or a span's)."""
+        lang = line.lang or book.lang
+        if lang not in rules:
+            rules[lang] = legal_breaks_for(lang)
+        return rules[lang]
+
     out = []
     body = [l for l in lines if l.kind in ("body", "heading", "other")]
 
@@ -262,9 +283,10 @@ def layout(book, lines: list[PLine], pagemap: dict, page_count: int) -> list[Fin
                 out.append(Finding("L004", "a word is hyphenated across the page turn", *src(l), l.page, l.n))
             head = re.findall(r"\w+$", l.text.rstrip()[:-1])
             tail = re.findall(r"^\w+", nxt.text.lstrip())
-            if head and tail and legal_breaks is not None:
+            breaks = legal_breaks(l)
+            if head and tail and breaks is not None:
                 word = head[0] + tail[0]
-                if len(head[0]) not in legal_breaks(word):
+                if len(head[0]) not in breaks(word):
                     out.append(Finding("L010", f"'{head[0]}-{tail[0]}' is not a legal break of '{word}'",
                                        *src(l), l.page, l.n))
     # headings at a page foot
@@ -347,8 +369,10 @@ def pdf_words(pdf_path: Path, lines: list[PLine]) -> list[tuple[str, PLine]]:
                                or "mono" in o["fontname"].lower())
             for l in by_page[number]:
                 top, bottom = l.y * 0.75, (l.y + l.height) * 0.75
-                band = page.filter(lambda o, a=top, b=bottom: o.get("object_type") != "char"
-                                   or a <= (o["top"] + o["bottom"]) / 2 < b)
+                # the line's own box: a table's cells share their row's height
+                left, right = (l.x * 0.75 - 1, (l.x + l.width) * 0.75 + 2) if l.width else (-1e9, 1e9)
+                band = page.filter(lambda o, a=top, b=bottom, x0=left, x1=right: o.get("object_type") != "char"
+                                   or (a <= (o["top"] + o["bottom"]) / 2 < b and x0 <= (o["x0"] + o["x1"]) / 2 < x1))
                 t = (band.extract_text(x_tolerance=1.5) or "").replace("\n", " ").replace("\u2060", "").strip()
                 if text.endswith(HYPHEN_CHARS):
                     text = text[:-1]

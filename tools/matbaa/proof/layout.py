@@ -25,6 +25,8 @@ class PLine:
     block: int             # identity of the paragraph element (shared across pages)
     src: str | None        # "chapters/01.md:12", the paragraph's source
     overflow: float        # px beyond the measure (0 if none)
+    width: float = 0.0     # the line box's width (a table cell's line is narrower than the measure)
+    lang: str | None = None  # the language of its text, where an element says (lang="en")
 
     @property
     def hyphenated(self) -> bool:
@@ -40,7 +42,7 @@ def all_lines(document) -> list[PLine]:
         flow: list[PLine] = []
         notes: list[PLine] = []
 
-        def walk(box, in_chapter, kind, src, block, sink):
+        def walk(box, in_chapter, kind, src, block, sink, lang=None):
             cls = _classes(box)
             if "footnote" in cls and sink is flow:
                 return
@@ -51,18 +53,28 @@ def all_lines(document) -> list[PLine]:
                 kind = "heading"
             if el is not None and el.get("data-src"):
                 src = el.get("data-src")
-            if type(box).__name__ in ("BlockBox", "ParagraphBox") or tag in ("p", "dd", "dt", "li") or "note-p" in cls:
+            if el is not None and el.get("lang"):
+                lang = el.get("lang")
+            if type(box).__name__ in ("BlockBox", "ParagraphBox", "TableCellBox") or tag in (
+                    "p", "dd", "dt", "li", "td", "th", "caption", "figcaption", "pre") or "note-p" in cls:
                 block = id(el) if el is not None else block
             if type(box).__name__ == "LineBox":
                 text = "".join(_line_text(box, set()))
                 if text.strip():
                     right = max((c.position_x + c.margin_width() for c in box.children), default=box.position_x)
                     overflow = max(0.0, right - (box.position_x + box.width))
+                    # the language of the line: its element's, or the one of a span it holds
+                    texts = [c for c in box.descendants() if type(c).__name__ == "TextBox"]
+                    last = texts[-1].element if texts and getattr(texts[-1], "element", None) is not None else None
+                    inner = (last.get("lang") if last is not None else None) or next(
+                        (c.element.get("lang") for c in box.descendants()
+                         if getattr(c, "element", None) is not None and c.element.get("lang")), None)
                     sink.append(PLine(number, 0, box.position_y, box.height, box.position_x, text,
-                                      kind, in_chapter and kind in ("body", "heading"), block, src, overflow))
+                                      kind, in_chapter and kind in ("body", "heading"), block, src, overflow,
+                                      box.width, inner or lang))
                 return
             for child in getattr(box, "children", None) or []:
-                walk(child, in_chapter, kind, src, block, sink)
+                walk(child, in_chapter, kind, src, block, sink, lang)
 
         for box in page._page_box.children:
             kind = type(box).__name__
