@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import difflib
 import re
-import unicodedata
 from dataclasses import dataclass
 
 from .diagnostics import Location
 from .model import Book
+import unicodedata
 
-WORD = re.compile(r"\w+(?:[-.’']\w+)*")
-
+from .words import WORD, inline_text  # noqa: F401 (WORD: the one rule, words.py)
 
 RANGE_DASH = re.compile(r"(?<=\d)–(?=\d)")
 
@@ -30,6 +29,7 @@ def normal(text: str) -> str:
 
 
 def words(text: str) -> list[str]:
+    """The words collation compares: words.py's, read through normal()."""
     return WORD.findall(normal(text))
 
 
@@ -41,8 +41,9 @@ def source_words(text: str) -> list[str]:
 
 
 # The navigation of a chunked HTML edition (DocBook's header and footer bars,
-# each chapter's table of contents) is not its text.
-HTML_FURNITURE = ("//head", "//script", "//style", "//nav", "//*[contains(concat(' ', @class, ' '), ' navheader ')]",
+# each chapter's table of contents) is not its text; its code blocks are not
+# running text either (words.py: no edition collates them).
+HTML_FURNITURE = ("//head", "//script", "//style", "//nav", "//pre", "//*[contains(concat(' ', @class, ' '), ' navheader ')]",
                   "//*[contains(concat(' ', @class, ' '), ' navfooter ')]",
                   "//*[contains(concat(' ', @class, ' '), ' toc ')]")
 
@@ -78,13 +79,7 @@ def source_text(book: Book) -> str | None:
 
 
 def _inline_text(tok) -> str:
-    out = []
-    for child in tok.children or []:
-        if child.type in ("text", "code_inline"):
-            out.append(child.content)
-        elif child.type in ("softbreak", "hardbreak"):
-            out.append(" ")
-    return "".join(out)
+    return inline_text(tok.children)[0]
 
 
 def head_words(book: Book) -> list[str]:
@@ -109,9 +104,7 @@ def edition_words(book: Book) -> list[tuple[str, Location]]:
                 line = (tok.map[0] + 1) if tok.map else None
                 here = Location(book.root / chapter.path, line)
                 out += [(w, here) for w in words(_inline_text(tok))]
-            elif tok.type in ("fence", "code_block"):   # code is printed text too
-                here = Location(book.root / chapter.path, (tok.map[0] + 1) if tok.map else None)
-                out += [(w, here) for w in words(tok.content)]
+
     return out
 
 

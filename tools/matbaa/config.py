@@ -181,8 +181,16 @@ SCHEMA: dict[str, Key] = {
     "hyphenation": Key("map", False, "hyphenation of the book's language", keys={
         "exceptions": Key("list[str]", False, "words with their allowed breaks (proq-ram); no hyphen: never break"),
     }),
-    "contents": Key("contents", True, "ordered parts: list of {part: title, chapters: [files]}"),
+    "toc-depth": Key("int", False, "the headings the contents list (Pandoc's toc-depth): 1 the chapters (default), "
+                     "2 also ## headings, 3 also ###", lambda v: None if 1 <= v <= 6 else f"{v} is not from 1 to 6"),
+    "contents": Key("contents", True, "ordered divisions: {part: title, chapters: [files]}, {chapter: file}, "
+                    "{dedication|foreword|preface|afterword|about-author: file}"),
 }
+
+#: what a `contents` entry can be (model.KINDS): a part, or one file standing alone
+CONTENTS_KINDS = ("dedication", "foreword", "preface", "part", "chapter", "afterword", "about-author")
+CONTENTS_FRONT = ("dedication", "foreword", "preface")
+CONTENTS_BACK = ("afterword", "about-author")
 
 PERSON_KEYS = {"name", "role", "affiliation"}
 MARC_ROLE = re.compile(r"^[a-z]{3}$")
@@ -197,6 +205,8 @@ def _type_ok(kind: str, value: Any) -> bool:
         return isinstance(value, (str, _dt.date))
     if kind in ("people", "contents"):
         return isinstance(value, list) and len(value) > 0
+    if kind == "int":
+        return isinstance(value, int) and not isinstance(value, bool)
     if kind == "map":
         return isinstance(value, dict)
     raise ValueError(kind)
@@ -207,7 +217,8 @@ _KIND_WORDS = {
     "list[str]": "a list of texts",
     "date": "a date YYYY-MM-DD",
     "people": "a list of people, each {name: …}",
-    "contents": "a list of parts, each {part: …, chapters: […]}",
+    "contents": "a list of divisions, each {part: …, chapters: […]} or {chapter: file} (or preface, …)",
+    "int": "a whole number",
     "map": "a mapping of keys",
 }
 
@@ -250,7 +261,7 @@ def _validate_keys(data: dict, schema: dict[str, Key], path: Path, report: Repor
             value = data[key] = value.isoformat() if isinstance(value, _dt.date) else value
             if not ISO_DATE.match(value):
                 report.add("M004", path, line_of(data, key), f"'{where}{key}' must be YYYY-MM-DD, not '{value}'.")
-        if spec.check and spec.kind in ("str", "list[str]"):
+        if spec.check and spec.kind in ("str", "list[str]", "int"):
             complaint = spec.check(value)
             if complaint:
                 report.add("M004", path, line_of(data, key), f"'{where}{key}': {complaint}.")
@@ -274,18 +285,54 @@ def _validate_keys(data: dict, schema: dict[str, Key], path: Path, report: Repor
                     report.add("M004", path, line_of(person, "role"),
                                f"role '{role}' is not a MARC relator code (aut, edt, trl, ill …).")
         if spec.kind == "contents":
-            for i, part in enumerate(value):
-                line = line_of(value, i)
-                if not isinstance(part, dict) or not isinstance(part.get("part"), str):
-                    report.add("M004", path, line, "each contents entry needs 'part:' (its title) and 'chapters:'.")
-                    continue
-                for k in part:
-                    if k not in ("part", "chapters") and k != "__duplicates__":
-                        report.add("M005", path, line_of(part, k), f"unknown key '{k}' in a part; known: part, chapters.")
-                chapters = part.get("chapters")
-                if not isinstance(chapters, list) or not chapters or not all(isinstance(c, str) for c in chapters):
-                    report.add("M004", path, line_of(part, "chapters", line),
-                               f"part '{part['part']}' needs 'chapters:', a list of Markdown files.")
+            _validate_contents(value, path, report, where + key)
+
+
+def _validate_contents(value: list, path: Path, report: Report, where: str) -> None:
+    """`contents`: each entry a part ({part: title, chapters: [files]}) or one file
+    standing alone ({chapter: file}, {preface: file} …, with an optional title:);
+    front matter before the body, back matter after it."""
+    kinds = ", ".join(CONTENTS_KINDS)
+    seen_body = seen_back = False
+    for i, entry in enumerate(value):
+        line = line_of(value, i)
+        found = [k for k in CONTENTS_KINDS if isinstance(entry, dict) and k in entry]
+        if not isinstance(entry, dict) or len(found) != 1:
+            what = "two kinds: " + " and ".join(found) if len(found) > 1 else "no kind"
+            report.add("M004", path, line, f"each '{where}' entry is one division ({what} here): "
+                                           f"{{part: title, chapters: [files]}} or {{KIND: file}}, KIND one of {kinds}.")
+            continue
+        kind = found[0]
+        known = ("part", "chapters") if kind == "part" else (kind, "title")
+        for k in entry:
+            if k not in known and k != "__duplicates__":
+                report.add("M005", path, line_of(entry, k),
+                           f"unknown key '{k}' in a {kind} entry; known: {', '.join(known)}.")
+        if kind == "part":
+            if not isinstance(entry.get("part"), str) or not entry["part"].strip():
+                report.add("M004", path, line_of(entry, "part", line), "'part:' must be the part's title (a text).")
+                continue
+            chapters = entry.get("chapters")
+            if not isinstance(chapters, list) or not chapters or not all(isinstance(c, str) for c in chapters):
+                report.add("M004", path, line_of(entry, "chapters", line),
+                           f"part '{entry['part']}' needs 'chapters:', a list of Markdown files.")
+        else:
+            if not isinstance(entry.get(kind), str) or not entry[kind].strip():
+                report.add("M004", path, line_of(entry, kind, line),
+                           f"'{kind}:' must be one Markdown file (chapters/x.md), not {_type_word(entry.get(kind))}.")
+            if "title" in entry and not (isinstance(entry["title"], str) and entry["title"].strip()):
+                report.add("M004", path, line_of(entry, "title", line), f"'title:' of the {kind} must be a text.")
+        if kind in CONTENTS_FRONT and (seen_body or seen_back):
+            report.add("M004", path, line, f"a {kind} is front matter: put it before the parts and chapters.")
+        elif kind in CONTENTS_BACK:
+            seen_back = True
+        elif kind not in CONTENTS_FRONT:
+            if seen_back:
+                report.add("M004", path, line, f"a {kind} after the back matter: put the afterword and "
+                                               "about-author entries after the last part or chapter.")
+            seen_body = True
+    if value and not seen_body and all(isinstance(e, dict) for e in value):
+        report.add("M004", path, line_of(value), f"'{where}' needs at least one part or chapter (the body of the book).")
 
 
 def _closest(word: str, schema: dict) -> str | None:

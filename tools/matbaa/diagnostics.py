@@ -44,9 +44,12 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "D001": (WARNING, "raw HTML in Markdown is printed as text"),
     "D002": (ERROR, "a link or image points outside the manuscript or to the network"),
     "D003": (WARNING, "a chapter is empty"),
-    "D004": (ERROR, "an image has no alt text"),
-    "D005": (ERROR, "an image file is missing or not a PNG, JPEG or GIF"),
-    "D006": (WARNING, "a fenced div attribute is left out (a class of matbaa's own, an unknown key)"),
+    "D004": (ERROR, "an image file is missing, or not a PNG, JPEG or GIF"),
+    "D005": (ERROR, "a link to a chapter or #id the book does not have"),
+    "D006": (ERROR, "an id given twice, or one the build reserves"),
+    "D007": (ERROR, "a glossary mark or a note call in a chapter title"),
+    "D008": (ERROR, "an image has no alt text"),
+    "D009": (WARNING, "a fenced div attribute is left out (a class of matbaa's own, an unknown key)"),
     # corrections / collation
     "C001": (ERROR, "corrections.yaml is not valid"),
 }

@@ -47,21 +47,51 @@ class GlossaryEntry:
 
 
 @dataclass
+class Heading:
+    level: int                  # the Markdown level: 2 for '##'
+    id: str                     # Pandoc's: {#id}, or made from the text (transforms.structure)
+    text: str                   # plain text, for the contents, the outline and the nav
+    location: Location
+
+
+@dataclass
 class Chapter:
     path: Path                  # relative to the manuscript
     location: Location
     tokens: list[Token]
-    title: str | None = None    # from a leading '# heading', if any
-    anchor: str = ""
+    title: str | None = None    # from a leading '# heading', if any (plain text)
+    anchor: str = ""            # the id of its section
+    title_id: str = ""          # the id of its title: {#id}, or made from the title (Pandoc's rule)
+    title_attrs: dict = field(default_factory=dict)     # {#id .class} written after the title
+    headings: list[Heading] = field(default_factory=list)   # its sub-headings, in order
+
+
+#: The divisions of book.yaml `contents`, with where they stand: front matter,
+#: the body (parts, and chapters outside any part), back matter.
+FRONT_KINDS = ("dedication", "foreword", "preface")
+BODY_KINDS = ("part", "chapter")
+BACK_KINDS = ("afterword", "about-author")
+KINDS = FRONT_KINDS + BODY_KINDS + BACK_KINDS
 
 
 @dataclass
 class Part:
+    """A division of the book: a part with its chapters, or (kind other than
+    "part") one chapter standing alone: a chapter outside any part, a dedication,
+    a preface, a foreword, an afterword, a note about the author."""
     title: str
     chapters: list[Chapter]
     index: int                  # 1-based
     anchor: str = ""
     location: Location | None = None
+    kind: str = "part"          # one of KINDS
+    title_id: str = ""          # a division of one file: the id of its title (transforms.structure)
+
+    @property
+    def matter(self) -> str:
+        """frontmatter, bodymatter or backmatter (EPUB's epub:type of its document)."""
+        return ("frontmatter" if self.kind in FRONT_KINDS else
+                "backmatter" if self.kind in BACK_KINDS else "bodymatter")
 
 
 @dataclass
@@ -73,6 +103,9 @@ class Book:
     glossary: list[GlossaryEntry]
     labels: dict[str, str]
     corrections: list[dict] = field(default_factory=list)
+    # every id a link can name -> the index of the part it is in (0: the glossary);
+    # set by transforms.structure
+    ids: dict[str, int] = field(default_factory=dict)
 
     @property
     def id(self) -> str:

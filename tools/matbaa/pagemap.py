@@ -21,7 +21,7 @@ from typing import Callable
 
 from markdown_it.token import Token
 
-from .collate import WORD
+from .words import WORD, Owners, inline_text, skipped
 
 HYPHEN_CHARS = ("\u2010", "\u00ad")  # WeasyPrint's default hyphenate-character, soft hyphen
 WORD_JOINER = "\u2060"               # keeps a numeral and its suffix together in print (render.py)
@@ -53,7 +53,9 @@ def body_lines(document, anchors: dict[str, int] | None = None) -> list[Line]:
             el = getattr(box, "element", None)
             if anchors is not None and el is not None and el.get("id"):
                 anchors.setdefault(el.get("id"), number)
-            if "noteref" in cls:
+            if skipped(getattr(box, "element_tag", None), cls):     # not running text (words.py)
+                if anchors is not None:
+                    _collect_ids(box, anchors, number)
                 return
             in_chapter = in_chapter or "chapter" in cls
             if type(box).__name__ == "LineBox":
@@ -64,8 +66,6 @@ def body_lines(document, anchors: dict[str, int] | None = None) -> list[Line]:
                         anchors.setdefault(i, number)
                 if in_chapter and text.strip():
                     out.append(Line(number, text, ids))
-                return
-            if "chapter-title" in cls:
                 return
             for child in getattr(box, "children", None) or []:
                 walk(child, in_chapter)
@@ -95,7 +95,8 @@ def _line_text(box, ids: set[str]):
         el = getattr(child, "element", None)
         if el is not None and el.get("id"):
             ids.add(el.get("id"))
-        if "noteref" in cls or "::" in (getattr(child, "element_tag", "") or ""):
+        tag = getattr(child, "element_tag", "") or ""
+        if "::" in tag or skipped(tag, cls):     # generated content, or not running text (words.py)
             continue
         if type(child).__name__ == "TextBox":
             yield child.text.replace(WORD_JOINER, "")
@@ -246,31 +247,12 @@ def _text(content: str) -> Token:
     return t
 
 
-class _Owners:
-    """For each character of a paragraph's text, (index of the child token it
-    comes from, offset in that child): looked up from where each child starts,
-    not stored per character (most paragraphs are never asked)."""
-
-    def __init__(self, starts: list[int], children: list[int]):
-        self.starts, self.children = starts, children
-
-    def __getitem__(self, pos: int) -> tuple[int, int]:
-        n = bisect.bisect_right(self.starts, pos) - 1
-        return self.children[n], pos - self.starts[n]
+_Owners = Owners
 
 
-def _paragraph_text(tok: Token) -> tuple[str, _Owners]:
-    """A paragraph's text as read_pages counts it, and the owner of each character."""
-    pieces, starts, children, at = [], [], [], 0
-    for i, child in enumerate(tok.children):
-        piece = child.content if child.type == "text" else (
-            " " if child.type in ("softbreak", "hardbreak") else "")
-        if piece:
-            pieces.append(piece)
-            starts.append(at)
-            children.append(i)
-            at += len(piece)
-    return "".join(pieces), _Owners(starts, children)
+def _paragraph_text(tok: Token) -> tuple[str, Owners]:
+    """A paragraph's text as read_pages counts it, and the owner of each character (words.py)."""
+    return inline_text(tok.children)
 
 
 def _numbered_words(book):
@@ -296,6 +278,12 @@ def _splice(tok: Token, cuts: dict[int, list[tuple[int, Callable[[], Token]]]]) 
     placed = 0
     for i, child in enumerate(tok.children):
         if i not in cuts:
+            children.append(child)
+            continue
+        if child.type != "text":        # a word inside a code span: the token goes before the span
+            for _j, make in cuts[i]:
+                children.append(make())
+                placed += 1
             children.append(child)
             continue
         pos = 0
@@ -325,7 +313,7 @@ def wrap_words(book, indexes: set[int], open_type: str, close_type: str) -> int:
         for k, m in found:
             if k in indexes:
                 (i, a), (i2, b) = owners[m.start()], owners[m.end() - 1]
-                if i == i2:
+                if i == i2 and tok.children[i].type == "text":
                     cuts.setdefault(i, []).extend([(a, opener), (b + 1, closer)])
         if cuts:
             done += _splice(tok, cuts) // 2

@@ -213,7 +213,7 @@ def read_chapter(root: Path, rel: str, part_index: int, md, report: Report,
                                                "can be used.")
             _check_image(root, path, tok.meta["image"], line, report, digests)
         elif tok.type == "div_open" and tok.meta.get("dropped"):
-            report.add("D006", path, line, f"fenced div attribute{'s' if len(tok.meta['dropped']) > 1 else ''} "
+            report.add("D009", path, line, f"fenced div attribute{'s' if len(tok.meta['dropped']) > 1 else ''} "
                                            f"{', '.join(tok.meta['dropped'])} left out: a div takes classes (not "
                                            "matbaa's own), an id and lang=; see docs/manuscript.md.")
         if tok.type != "inline" or not tok.children:
@@ -246,6 +246,7 @@ def read_chapter(root: Path, rel: str, part_index: int, md, report: Report,
                                                        "only files inside the manuscript can be used.")
                 elif child.type == "image":
                     _check_image(root, path, child, line0 + 1, report, digests)
+                child.meta["location"] = Location(path, line0 + 1)
     for label, line in defined.items():
         if label not in called:
             report.add("N003", path, line, f"note '{label}' is defined but never called; call it with [^{label}] "
@@ -259,11 +260,67 @@ def read_chapter(root: Path, rel: str, part_index: int, md, report: Report,
         notes[label] = Note(id=label, location=Location(path, defined.get(label)), tokens=toks,
                             call_location=Location(path, called.get(label)), part_index=part_index)
 
-    title = None
+    title, attrs = None, {}
     if len(body) >= 3 and body[0].type == "heading_open" and body[0].tag == "h1":
-        title = body[1].content
+        title, attrs = _title(body[1], path, report)
         body = body[3:]
-    return Chapter(path=Path(rel), location=Location(path, 1), tokens=body, title=title)
+    return Chapter(path=Path(rel), location=Location(path, 1), tokens=body, title=title, title_attrs=attrs)
+
+
+HEADING_ATTRS = re.compile(r"\s*\{([^{}]*)\}\s*$")
+
+
+def heading_attrs(inline: Token) -> dict:
+    """Pandoc's attributes after a heading, `## Text {#id .class}`: taken off its
+    last text child; returns {"id": …, "class": …} (what was given)."""
+    children = inline.children or []
+    if not children or children[-1].type != "text":
+        return {}
+    m = HEADING_ATTRS.search(children[-1].content)
+    if not m or not all(re.match(r"^([#.][\w:.-]+|[\w-]+=\S*|-)$", w) for w in m.group(1).split()):
+        return {}
+    children[-1].content = children[-1].content[:m.start()]
+    out: dict = {}
+    for w in m.group(1).split():
+        if w.startswith("#"):
+            out["id"] = w[1:]
+        elif w.startswith("."):
+            out.setdefault("class", []).append(w[1:])
+        elif w == "-":
+            out.setdefault("class", []).append("unnumbered")
+    if "class" in out:
+        out["class"] = " ".join(out["class"])
+    return out
+
+
+def plain_text(children) -> str:
+    """The text of inline tokens without their markup (for titles, the contents, the outline)."""
+    out = []
+    for c in children or []:
+        if c.type in ("text", "code_inline"):
+            out.append(c.content)
+        elif c.type in ("softbreak", "hardbreak"):
+            out.append(" ")
+        elif c.type == "image":
+            out.append(plain_text(c.children))
+    return " ".join("".join(out).split())
+
+
+def _title(inline: Token, path: Path, report: Report) -> tuple[str, dict]:
+    """A chapter's title, as plain text, and its {#id} attributes.  A glossary mark
+    or a note call cannot stand in it: the title is also the running head, the
+    contents line and the outline entry (D007)."""
+    attrs = heading_attrs(inline)
+    line = (inline.map[0] + 1) if inline.map else 1
+    for c in inline.children or []:
+        if c.type == "span_open" and ("term" in c.attrs or "term" in (c.attrs.get("class") or "").split()):
+            report.add("D007", path, line, "a glossary mark in the chapter's title: the title is also the "
+                                           "running head and the contents line; mark the term in the text.")
+        elif c.type == "footnote_ref":
+            report.add("D007", path, line, "a note call in the chapter's title: put the call in the text, "
+                                           "after the first sentence.")
+    return plain_text(inline.children), attrs
+
 
 
 IMAGE_TYPES = ((b"\x89PNG\r\n\x1a\n", "image/png", ".png"), (b"\xff\xd8\xff", "image/jpeg", ".jpg"),
@@ -281,20 +338,20 @@ def _check_image(root: Path, chapter: Path, image: Token, line: int | None, repo
         "text", "code_inline")).strip()
     src = str(image.attrs.get("src") or "")
     if not alt:
-        report.add("D004", chapter, line, f"image '{src}' has no alt text; describe it between the brackets: "
+        report.add("D008", chapter, line, f"image '{src}' has no alt text; describe it between the brackets: "
                                           "![what it shows](…) (alone in a paragraph, that is its caption).")
     if _outside(root, chapter, src):
         return                          # D002, reported by the caller
     target = (chapter.parent / unquote(src.split("#")[0])).resolve()
     shown = target.relative_to(root.resolve()) if target.is_relative_to(root.resolve()) else target
     if not src or not target.is_file():
-        report.add("D005", chapter, line, f"image '{src}' not found ({shown} does not exist); an image's path is "
+        report.add("D004", chapter, line, f"image '{src}' not found ({shown} does not exist); an image's path is "
                                           "relative to its chapter's file.")
         return
     data = target.read_bytes()
     kind = next(((mime, ext) for magic, mime, ext in IMAGE_TYPES if data.startswith(magic)), None)
     if kind is None:
-        report.add("D005", chapter, line, f"image '{src}' is not a PNG, JPEG or GIF file; save it as one of these.")
+        report.add("D004", chapter, line, f"image '{src}' is not a PNG, JPEG or GIF file; save it as one of these.")
         return
     digest = hashlib.sha256(data).hexdigest()
     if digests is not None:
@@ -352,12 +409,23 @@ def read_book(root: Path, styles: Path, report: Report) -> Book | None:
     parts: list[Part] = []
     contents = meta["contents"]
     for i, spec in enumerate(contents, 1):
+        kind = next(k for k in config.CONTENTS_KINDS if k in spec)
         chapters = []
-        for j, rel in enumerate(spec["chapters"]):
-            ch = read_chapter(root, rel, i, md, report, notes, digests, config.line_of(spec["chapters"], j))
+        items = spec["chapters"] if kind == "part" else [spec[kind]]
+        for j, rel in enumerate(items):
+            line = config.line_of(spec["chapters"], j) if kind == "part" else config.line_of(spec, kind)
+            ch = read_chapter(root, rel, i, md, report, notes, digests, line)
             if ch is not None:
                 chapters.append(ch)
-        parts.append(Part(title=spec["part"], chapters=chapters, index=i,
+        if kind == "part":
+            title = spec["part"]
+        else:
+            # a division of one file: titled by book.yaml, else by its '# title', else by its kind
+            title = spec.get("title") or (chapters[0].title if chapters else None) or labels.get(
+                kind.replace("-", "_")) or kind
+            if chapters and chapters[0].title == title:
+                chapters[0].title = None            # printed once, as the division's title
+        parts.append(Part(title=title, chapters=chapters, index=i, kind=kind,
                           location=Location(meta_path, config.line_of(contents, i - 1))))
 
     corrections: list[dict] = []

@@ -9,6 +9,7 @@ from pathlib import Path
 from ..collate import WORD, collate_words, head_words, normal, words
 from ..language import TURKIC, primary, sort_key
 from ..transforms.typography import rules_for
+from ..words import element_text
 from .catalogue import Finding
 from .layout import PLine
 
@@ -391,33 +392,6 @@ def pdf_words(pdf_path: Path, lines: list[PLine]) -> list[tuple[str, PLine]]:
     return out
 
 
-BLOCKS = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "dt", "dd", "td", "th", "pre", "figcaption",
-          "caption", "blockquote", "div", "section", "br", "tr", "table", "figure", "ol", "ul", "dl"}
-
-
-def _reading_text(el, out: list[str]) -> None:
-    """The text a reader reads in an XHTML element, blocks kept apart; note calls left out."""
-    local = etree_localname(el)
-    noteref = local == "a" and "noteref" in (el.get("{http://www.idpf.org/2007/ops}type") or "")
-    if local in BLOCKS:
-        out.append(" ")
-    if not noteref:
-        out.append(el.text or "")
-        for child in el:
-            if isinstance(child.tag, str):
-                _reading_text(child, out)
-            else:
-                out.append(child.tail or "")
-    if local in BLOCKS:
-        out.append(" ")
-    out.append(el.tail or "")
-
-
-def etree_localname(el) -> str:
-    tag = el.tag if isinstance(el.tag, str) else ""
-    return tag.rsplit("}", 1)[-1]
-
-
 def epub_words(epub_path: Path) -> list[str]:
     import zipfile
 
@@ -431,12 +405,11 @@ def epub_words(epub_path: Path) -> list[str]:
                        key=lambda n: int(re.search(r"part-(\d+)", n).group(1)))
         for name in names:
             root = etree.fromstring(z.read(name), parser)
-            for section in root.xpath("//x:section[@epub:type='chapter']", namespaces=ns):
-                texts: list[str] = []
-                section_tail, section.tail = section.tail, None
-                _reading_text(section, texts)
-                section.tail = section_tail
-                out += words("".join(texts).replace("\u00ad", ""))
+            for section in root.xpath("//*[contains(concat(' ', @class, ' '), ' chapter ')]", namespaces=ns):
+                # the chapter's title is read like its text (words.py leaves it out of the count)
+                for title in section.xpath(".//*[contains(concat(' ', @class, ' '), ' chapter-title ')]")[:1]:
+                    out += words("".join(title.itertext()))
+                out += words(element_text(section))       # the running text, as words.py reads it
     return out
 
 

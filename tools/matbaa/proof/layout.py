@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..pagemap import HYPHEN_CHARS, _classes, _line_text
+from ..words import skipped
 
 
 @dataclass
@@ -51,12 +52,14 @@ def all_lines(document) -> list[PLine]:
             in_chapter = in_chapter or "chapter" in cls
             if tag in HEADINGS or "chapter-title" in cls:
                 kind = "heading"
+            elif sink is flow and skipped(tag, cls) and kind == "body":
+                kind = "other"          # not running text (words.py): a code block, an image
             if el is not None and el.get("data-src"):
                 src = el.get("data-src")
             if el is not None and el.get("lang"):
                 lang = el.get("lang")
             if type(box).__name__ in ("BlockBox", "ParagraphBox", "TableCellBox") or tag in (
-                    "p", "dd", "dt", "li", "td", "th", "caption", "figcaption", "pre") or "note-p" in cls:
+                    "p", "dd", "dt", "li", "td", "th", "caption", "figcaption") or "note-p" in cls:
                 block = id(el) if el is not None else block
             if type(box).__name__ == "LineBox":
                 text = "".join(_line_text(box, set()))

@@ -5,11 +5,13 @@ each function takes the Book and the Report and changes the Book in place.
 """
 from __future__ import annotations
 
-from . import glossary, notes, typography
+from . import glossary, notes, structure, typography
 
 PIPELINE = [
+    ("ids", structure.assign_ids),          # ids of divisions, chapters, headings (Pandoc's rule)
     ("notes", notes.number_notes),          # note numbers and anchors, in call order
     ("glossary", glossary.link_marks),      # marks -> entries, anchors, back-references
+    ("links", structure.resolve_links),     # every link to the id it names (D005 if none)
     ("typography", typography.apply),       # quotes, dashes, no-break spaces, numeral+suffix
 ]
 

@@ -40,6 +40,16 @@ from ..files import atomic_path
 from ..model import Book
 from .common import build_date, common_context, jinja_env
 
+#: a division of one file in the EPUB: (epub:type, ARIA role, landmark); about the
+#: author has no term in EPUB's structural semantics nor in DPUB-ARIA
+DIVISIONS = {
+    "chapter": ("chapter", "doc-chapter", None),
+    "dedication": ("dedication", "doc-dedication", "dedication"),
+    "foreword": ("foreword", "doc-foreword", "foreword"),
+    "preface": ("preface", "doc-preface", "preface"),
+    "afterword": ("afterword", "doc-afterword", "afterword"),
+    "about-author": (None, None, None),
+}
 FONT_DIR = "fonts/vollkorn"
 FONTS = ["Vollkorn-Regular.ttf", "Vollkorn-Italic.ttf", "Vollkorn-Bold.ttf", "Vollkorn-BoldItalic.ttf"]
 MONO_DIR = "fonts/dejavu-sans-mono"   # code (styles/fonts/dejavu-sans-mono/LICENSE.txt)
@@ -377,18 +387,10 @@ class _View:
 
 
 def _paragraph_words(chapter) -> list[int]:
-    """How many words pagemap counts in each paragraph of the chapter
-    (pagemap._numbered_words: the text children and the line breaks)."""
-    from ..collate import WORD
+    """How many words pagemap counts in each paragraph of the chapter (words.count)."""
+    from ..words import count
 
-    out = []
-    for tok in chapter.tokens:
-        if tok.type != "inline" or not tok.children:
-            continue
-        text = "".join(c.content if c.type == "text" else (" " if c.type in ("softbreak", "hardbreak") else "")
-                       for c in tok.children)
-        out.append(sum(1 for _ in WORD.finditer(text)))
-    return out
+    return [count(tok.children) for tok in chapter.tokens if tok.type == "inline" and tok.children]
 
 
 # ------------------------------------------------------------------ the entries
@@ -551,10 +553,13 @@ class _Parts:
 
             self._renderer = BookRenderer(self.book, "epub", glossary_href="glossary.xhtml")
         renderer = self._renderer
-        chapters = [{"title": c.title, "anchor": c.anchor, "html": renderer.body(c.tokens)} for c in part.chapters]
+        chapters = [{"title": c.title, "anchor": c.anchor, "title_id": c.title_id, "html": renderer.body(c.tokens)}
+                    for c in part.chapters]
         notes_html = "\n".join(renderer.note_body(n) for n in notes)
-        html = self.docs.render("epub/part.xhtml.j2", part.title, body_type="bodymatter",
-                                part={"anchor": part.anchor, "title": part.title, "page": opening},
+        kind_type, role, _landmark = DIVISIONS.get(part.kind, (None, None, None))
+        html = self.docs.render("epub/part.xhtml.j2", part.title, body_type=part.matter,
+                                part={"anchor": part.anchor, "title": part.title, "page": opening,
+                                      "kind": part.kind, "title_id": part.title_id, "type": kind_type, "role": role},
                                 chapters=chapters, notes=notes_html)
         here = [opening] if opening else []
         here += [t.meta["page"] for c in part.chapters for tok in c.tokens if tok.type == "inline"
@@ -692,7 +697,8 @@ def _write(book: Book, styles: Path, build: Path, store: _Store | None, packer: 
                 [[page, k - starts[i]] for page, k in share_pages[i].items()],
                 [k - starts[i] for k in share_forced[i]], [k - starts[i] for k in share_unhyphenated[i]], opening,
                 [[n.id, n.number, n.call_id, store.sources.get(str(n.location.file))] for n in notes],
-                [[m.anchor, m.entry_id] for m in marks_of.get(part.index, [])])
+                [[m.anchor, m.entry_id] for m in marks_of.get(part.index, [])],
+                _structure_key(book, part, notes))
             entry, head = packer.cached(key)
         if entry is None:
             html, here = parts.make(part, share_pages[i], share_forced[i], share_unhyphenated[i], notes, opening)
@@ -722,7 +728,7 @@ def _write(book: Book, styles: Path, build: Path, store: _Store | None, packer: 
     when = build_date(book)
     package = key = None
     if store is not None:
-        key = "package-" + store.key("package", has_page_list)
+        key = "package-" + store.key("package", has_page_list, _nav_outline(book))
         package = store.get_json(key)
     if package is None:
         package = _package(book, items, part_docs, gloss_doc, has_page_list, when)
@@ -815,16 +821,32 @@ def _package(book: Book, items: list[dict], part_docs, gloss_doc, has_page_list:
     e.add_item(nav)
     e.add_item(epub.EpubNcx())
     toc = [epub.Link("titlepage.xhtml", meta["title"], "toc-title")]
-    toc += [epub.Link(it["file_name"], part.title, f"toc-part{part.index}") for part, it in part_docs]
+
+    def nested(entries):
+        out = []
+        for title, href, uid, children in entries:
+            link = epub.Link(href, title, uid)
+            out.append((link, nested(children)) if children else link)
+        return out
+    toc += nested(_nav_outline(book))
     if gloss_doc is not None:
         toc.append(epub.Link(gloss_doc["file_name"], labels["glossary"], "toc-glossary"))
     e.toc = toc
+    body = next((p, it) for p, it in part_docs if p.kind in ("part", "chapter"))
     e.guide = [
         {"href": "cover.xhtml", "title": labels["cover"], "type": "cover"},
         {"href": "titlepage.xhtml", "title": labels["title_page"], "type": "titlepage"},
         {"href": "nav.xhtml", "title": labels["contents"], "type": "toc"},
-        {"href": part_docs[0][1]["file_name"], "title": part_docs[0][0].title, "type": "bodymatter"},
     ]
+    for part, it in part_docs:
+        landmark = DIVISIONS.get(part.kind, (None, None, None))[2]
+        if landmark and part.kind in ("dedication", "foreword", "preface"):
+            e.guide.append({"href": it["file_name"], "title": part.title, "type": landmark})
+    e.guide.append({"href": body[1]["file_name"], "title": body[0].title, "type": "bodymatter"})
+    for part, it in part_docs:
+        landmark = DIVISIONS.get(part.kind, (None, None, None))[2]
+        if landmark and part.kind == "afterword":
+            e.guide.append({"href": it["file_name"], "title": part.title, "type": landmark})
     if gloss_doc is not None:
         e.guide.append({"href": gloss_doc["file_name"], "title": labels["glossary"], "type": "glossary"})
     e.spine = ([made["cover"], made["titlepage"], nav] + [made[it["uid"]] for _, it in part_docs]
@@ -851,6 +873,46 @@ def _package(book: Book, items: list[dict], part_docs, gloss_doc, has_page_list:
     writer._write_items()
     ours = {f"{FOLDER}/{it['file_name']}" for it in items} | {"mimetype"}
     return {name: data.decode("utf-8") for name, data in out.entries.items() if name not in ours}
+
+
+def _structure_key(book: Book, part, notes) -> list:
+    """What a part's document takes from the rest of the book (transforms.structure):
+    its kind and ids (made ids depend on the other chapters' headings) and the
+    file of every id its links go to."""
+    toks = [t for c in part.chapters for t in c.tokens] + [t for n in notes for t in n.tokens]
+    targets = sorted({c.meta["target"] for t in toks for c in t.children or [] if c.meta.get("target")})
+    return [part.kind, part.title_id, [[c.title_id, [h.id for h in c.headings]] for c in part.chapters],
+            [[t, book.ids.get(t, 0)] for t in targets]]
+
+
+def _nav_outline(book: Book) -> list:
+    """The nav's entries below the title page: [title, href, uid, children] for
+    every division, its chapters (titled) and their headings to book.yaml
+    `toc-depth` (as the printed contents, writers/html.toc_entries), nested."""
+    depth = book.meta.get("toc-depth") or 1
+    out = []
+    for part in book.parts:
+        file = f"part-{part.index}.xhtml"
+
+        def headings(ch, file=file):
+            stack: list = [[0, []]]
+            for h in ch.headings:
+                if h.level > depth or not h.id:
+                    continue
+                while len(stack) > 1 and stack[-1][0] >= h.level:
+                    stack.pop()
+                entry = [h.text, f"{file}#{h.id}", f"toc-{h.id}", []]
+                stack[-1][1].append(entry)
+                stack.append([h.level, entry[3]])
+            return stack[0][1]
+        children = []
+        for ch in part.chapters:
+            if part.kind == "part" and ch.title:
+                children.append([ch.title, f"{file}#{ch.anchor}", f"toc-{ch.anchor}", headings(ch)])
+            else:
+                children += headings(ch)
+        out.append([part.title, file, f"toc-part{part.index}", children])
+    return out
 
 
 def print_identifier(book: Book) -> str:

@@ -43,14 +43,45 @@ def _print_context(book: Book) -> dict:
     return ctx
 
 
-def render_part(book: Book, styles: Path, part, renderer: BookRenderer | None = None) -> Markup:
+def before_toc(part) -> bool:
+    """Does the division stand before the contents in print (a dedication does, as
+    a typesetter sets it: half-title, title, imprint, dedication, contents)?"""
+    return part.kind == "dedication"
+
+
+def toc_entries(book: Book) -> list[dict]:
+    """The lines of the printed contents, in order: {anchor, title, cls}.  Parts,
+    the divisions of one file (not a dedication), the chapters' titles, their
+    headings down to book.yaml `toc-depth` (Pandoc's: 1 the chapters, 2 also ##…),
+    the glossary."""
+    depth = book.meta.get("toc-depth") or 1
+    out = []
+    for part in book.parts:
+        if part.kind == "dedication":
+            continue
+        out.append({"anchor": part.anchor, "title": part.title, "cls": "toc-part"})
+        for ch in part.chapters:
+            if ch.title and part.kind == "part":
+                out.append({"anchor": ch.anchor, "title": ch.title, "cls": "toc-chapter"})
+            for h in ch.headings:
+                if h.level <= depth and h.id:
+                    out.append({"anchor": h.id, "title": h.text,
+                                "cls": f"toc-section toc-level-{h.level + (1 if part.kind == 'part' else 0)}"})
+    if book.glossary:
+        out.append({"anchor": "glossary", "title": book.labels["glossary"], "cls": "toc-part"})
+    return out
+
+
+def render_part(book: Book, styles: Path, part, renderer: BookRenderer | None = None,
+                pages: dict[str, int] | None = None) -> Markup:
     """One part's <section>, exactly as it stands in the whole print document."""
-    renderer = renderer or BookRenderer(book, "print")
+    renderer = renderer or BookRenderer(book, "print", pages=pages)
     _anchor(part)
-    chapters = [{"title": c.title, "anchor": c.anchor, "html": renderer.body(c.tokens, str(c.path))}
-                for c in part.chapters]
+    chapters = [{"title": c.title, "anchor": c.anchor, "title_id": c.title_id,
+                 "html": renderer.body(c.tokens, str(c.path))} for c in part.chapters]
     return Markup(templates(Path(styles)).get_template("print-part.html.j2").render(
-        part={"title": part.title, "anchor": part.anchor, "index": part.index, "chapters": chapters}))
+        part={"title": part.title, "anchor": part.anchor, "index": part.index, "chapters": chapters,
+              "kind": part.kind, "title_id": part.title_id}))
 
 
 def render_print_html(book: Book, styles: Path, sections: dict[int, str] | None = None,
@@ -58,12 +89,12 @@ def render_print_html(book: Book, styles: Path, sections: dict[int, str] | None 
     """The print document.  By default the whole book, each part rendered here
     (or taken from `sections`, part index -> its rendered <section>).
 
-    With `segment` ({"kind": "front"|"part"|"glossary", "start": first page,
+    With `segment` ({"kind": "front"|"toc"|"part"|"glossary", "start": first page,
     "index": the part's index}), only that piece of the book, as a document of
     its own (writers/segments.py); `pages` (anchor -> page) then gives the
-    contents and the glossary their page numbers, which the whole document gets
-    from target-counter()."""
-    renderer = BookRenderer(book, "print")
+    contents, the glossary and the cross-references their page numbers, which
+    the whole document gets from target-counter()."""
+    renderer = BookRenderer(book, "print", pages=pages if segment is not None else None)
     sections = dict(sections or {})
     parts = []
     for part in book.parts:
@@ -74,8 +105,7 @@ def render_print_html(book: Book, styles: Path, sections: dict[int, str] | None 
             section = Markup(sections[part.index]) if part.index in sections else render_part(
                 book, styles, part, renderer)
         parts.append({"title": part.title, "anchor": part.anchor, "index": part.index,
-                      "chapters": [{"title": c.title, "anchor": c.anchor} for c in part.chapters],
-                      "section": section})
+                      "section": section, "before_toc": before_toc(part)})
     ctx = _print_context(book)
     seg = None
     if segment is not None:
@@ -83,11 +113,11 @@ def render_print_html(book: Book, styles: Path, sections: dict[int, str] | None 
         seg = dict(segment, author=Markup(_css_string(author)))
 
     def page_of(anchor: str) -> Markup:
-        if pages is None:
+        if pages is None or anchor not in pages:
             return Markup("")
         return Markup(' data-page="%d"') % pages[anchor]
 
-    ctx.update(parts=parts, segment=seg, page_of=page_of)
+    ctx.update(parts=parts, segment=seg, page_of=page_of, toc=toc_entries(book))
     html = templates(Path(styles)).get_template("print.html.j2").render(**ctx)
     if segment is not None:
         html = _outside_links(html)

@@ -37,7 +37,8 @@ def _attrs(attrs: dict) -> str:
 
 
 class BookRenderer(RendererHTML):
-    def __init__(self, book: Book, mode: str, glossary_href: str = "", note_href: str = ""):
+    def __init__(self, book: Book, mode: str, glossary_href: str = "", note_href: str = "",
+                 pages: dict[str, int] | None = None):
         super().__init__()
         from ..markdown import make_parser
 
@@ -48,6 +49,9 @@ class BookRenderer(RendererHTML):
         self.glossary_href = glossary_href
         self.note_href = note_href
         self.source = ""          # the chapter being rendered, for data-src
+        # print, a piece laid out alone (writers/segments.py): the page of each
+        # cross-reference's target, printed from data-page (else target-counter)
+        self.pages = pages
         self.rules.update({
             "footnote_ref": self._footnote_ref,
             "term_open": self._term_open,
@@ -70,6 +74,8 @@ class BookRenderer(RendererHTML):
             "figure_open": self._figure_open,
             "image": self._image,
             "div_open": self._div_open,
+            "paragraph_close": self._paragraph_close,
+            "link_open": self._link_open,
         })
 
     # -- inline rules ---------------------------------------------------
@@ -100,18 +106,28 @@ class BookRenderer(RendererHTML):
         # print only: the rest of the paragraph starts on the next page (writers.pdf)
         return '</p>\n<p class="continued">' if self.mode == "print" else ""
 
-    def _paragraph_open(self, tokens, idx, options, env) -> str:
-        if tokens[idx].hidden:      # a tight list's item: its text stands in the <li> alone
-            return ""
+    def _split(self, tokens, idx) -> bool:
+        """Print: the paragraph opened at `idx` holds a forced page break (writers.pdf)."""
         inline = tokens[idx + 1] if idx + 1 < len(tokens) else None
-        split = self.mode == "print" and inline is not None and any(
+        return self.mode == "print" and inline is not None and any(
             c.type == "forced_break" for c in inline.children or [])
-        attrs = ' class="split"' if split else ""
+
+    def _paragraph_close(self, tokens, idx, options, env) -> str:
+        if tokens[idx].hidden and not self._split(tokens, idx - 2):
+            return self.renderToken(tokens, idx, options, env)      # "" (a tight list's item)
+        return "</p>\n"
+
+    def _paragraph_open(self, tokens, idx, options, env) -> str:
+        split = self._split(tokens, idx)
+        if tokens[idx].hidden and not split:
+            # a tight list's item: no <p> (markdown-it's own rule; a split one in print keeps it)
+            return self.renderToken(tokens, idx, options, env)
+        classes = " ".join(c for c, on in (("split", split), ("attribution", tokens[idx].meta.get("attribution")))
+                           if on)
+        attrs = f' class="{classes}"' if classes else ""
         if self.mode == "print" and self.source and tokens[idx].map:
             # where the paragraph comes from, for the proof (attributes do not change the layout)
             attrs += f' data-src="{escape(self.source)}:{tokens[idx].map[0] + 1}"'
-        if tokens[idx].meta.get("attribution"):
-            attrs = ' class="attribution"' + attrs
         return f"<p{attrs}>"
 
     # -- blocks of Pandoc's Markdown (mdext/) ----------------------------
@@ -166,6 +182,27 @@ class BookRenderer(RendererHTML):
         if "lang" in attrs and self.mode == "epub":
             attrs["xml:lang"] = attrs["lang"]
         return f"<div{_attrs(attrs)}>\n"
+
+    def _link_open(self, tokens, idx, options, env) -> str:
+        """A link resolved by transforms.structure: print, to the id in the one
+        document, with the target's page printed after it ("(p. 7)", labels
+        `xref_page`); EPUB, to the file that holds the id."""
+        tok = tokens[idx]
+        target = tok.meta.get("target")
+        if target is None:
+            return self.renderToken(tokens, idx, options, env)
+        if self.mode == "epub":
+            return f'<a href="{escape(self.file_of(target))}#{escape(target)}">'
+        label = self.book.labels.get("xref_page") or "(p.\u00a0{page})"
+        before, _, after = label.partition("{page}")
+        page = "" if self.pages is None or target not in self.pages else f' data-page="{self.pages[target]}"'
+        return (f'<a class="xref" href="#{escape(target)}" data-before="{escape(" " + before)}" '
+                f'data-after="{escape(after)}"{page}>')
+
+    def file_of(self, target: str) -> str:
+        """The EPUB document that holds the id `target`."""
+        index = self.book.ids.get(target, 0)
+        return "glossary.xhtml" if index == 0 else f"part-{index}.xhtml"
 
     def _pagebreak(self, tokens, idx, options, env) -> str:
         n = tokens[idx].meta["page"]

@@ -37,7 +37,7 @@ CACHE = ".cache/layout"
 ENGINE_PARTS = ("css", "fonts", "hyphenation")       # styles/ folders that change a layout
 # matbaa's code that turns a piece's HTML into its layout and page map (the
 # code that writes the HTML needs no place here: the HTML itself is hashed)
-LAYOUT_CODE = ("writers/pdf.py", "writers/segments.py", "pagemap.py", "hyphenation.py", "collate.py",
+LAYOUT_CODE = ("writers/pdf.py", "writers/segments.py", "pagemap.py", "hyphenation.py", "collate.py", "words.py",
                "writers/pdflang.py")
 
 
@@ -119,7 +119,7 @@ def _key(html: str) -> str:
 
 # ---------------------------------------------------------------- the workers' tasks
 
-def _lay_part(index: int) -> Piece:
+def _lay_part(index: int, pages: dict | None = None) -> Piece:
     from ..pagemap import _numbered_words
     from .html import render_part, render_print_html
     from .pdf import correct, layout
@@ -129,8 +129,8 @@ def _lay_part(index: int) -> Piece:
     view = _view(book, part)
     segment = {"kind": "part", "index": index, "start": 1}    # folios are drawn later
 
-    def render():
-        return render_print_html(view, styles, segment=segment)
+    def render():        # `pages`: the page of each cross-reference's target (data-page)
+        return render_print_html(view, styles, segment=segment, pages=pages)
 
     key = _key(render())        # the part as written: its corrections are part of the result
     piece = _cached(key)
@@ -188,7 +188,7 @@ def _lay_folios(folios: list[bool]) -> Piece:
 def _task(task: tuple) -> Piece:
     kind = task[0]
     if kind == "part":
-        return _lay_part(task[1])
+        return _lay_part(task[1], task[2] if len(task) > 2 else None)
     if kind == "folios":
         return _lay_folios(task[1])
     return _lay_whole(kind, task[1], task[2])
@@ -236,36 +236,58 @@ def _indexed(item):
 def _provisional_pages(book: Book) -> dict[str, int]:
     """Page numbers for the first layout of the contents, which only gives its
     length: as many digits as the book will need."""
-    from ..collate import WORD
+    from ..words import count
 
-    words = sum(len(WORD.findall(t.content)) for c in book.chapters for t in c.tokens if t.type == "inline")
+    words = sum(count(t.children) for c in book.chapters for t in c.tokens if t.type == "inline")
     guess = 10 ** len(str(max(1, words // 150))) - 1       # 9, 99, 999…
     return {a: guess for a in _toc_anchors(book)}
 
 
 def _toc_anchors(book: Book) -> list[str]:
-    out = []
+    from .html import toc_entries
+
+    return [e["anchor"] for e in toc_entries(book)]
+
+
+def _xref_targets(book: Book) -> dict[int, list[str]]:
+    """For each part: the ids its cross-references print the page of (sorted)."""
+    out: dict[int, set] = {}
     for part in book.parts:
-        out.append(f"part-{part.index}")
-        out += [f"ch-{part.index}-{k}" for k, c in enumerate(part.chapters, 1) if c.title]
-    if book.glossary:
-        out.append("glossary")
-    return out
+        toks = [t for c in part.chapters for t in c.tokens]
+        toks += [t for n in book.notes.values() if n.part_index == part.index for t in n.tokens]
+        for tok in toks:
+            for child in tok.children or []:
+                if child.type == "link_open" and child.meta.get("target"):
+                    out.setdefault(part.index, set()).add(child.meta["target"])
+    return {i: sorted(ids) for i, ids in out.items()}
 
 
-def _sequence(front: int, parts: list[Piece]) -> tuple[list, dict[int, int], int]:
-    """The order of pages: [("front", 1), None (a blank verso), ("part", i), …];
-    the first page of every part; the first page after the last part."""
+def _sequence(front: int, toc: int, parts: list[Piece], before: set[int]) -> tuple[list, dict[int, int], int]:
+    """The order of pages: [("front", 0), ("part", i) for a dedication, ("toc", 0),
+    None (a blank verso), ("part", i), …]; the first page of every part; the first
+    page after the last part.  `before`: the parts set before the contents."""
     order: list = [("front", 0)]
     starts: dict[int, int] = {}
     page = front + 1
-    for piece in parts:
+
+    def add(piece):
+        nonlocal page
         if page % 2 == 0:           # parts open on a recto (print.css: .part { break-before: right })
             order.append(None)
             page += 1
         starts[piece.index] = page
         order.append(("part", piece.index))
         page += piece.count
+
+    for piece in parts:
+        if piece.index in before:
+            add(piece)
+    starts[0] = page                # the contents follow on the next page
+    order.append(("toc", 0))
+    page += toc
+    for piece in parts:
+        if piece.index not in before:
+            add(piece)
     return order, starts, page
 
 
@@ -288,38 +310,65 @@ def lay_out(book: Book, styles: Path, build: Path, jobs: int | None = None):
             done["parts"] += 1
             done["pages"] += piece.count
         if tty:
-            what = {"part": "part", "front": "front matter", "glossary": "glossary", "folios": "folios"}[piece.kind]
+            what = {"part": "part", "front": "front matter", "toc": "contents", "glossary": "glossary",
+                    "folios": "folios"}[piece.kind]
             sys.stderr.write(f"\r\033[Kmatbaa: {book.id}: laid out {what}"
                              f"{' ' + str(piece.index) if piece.kind == 'part' else ''}"
                              f"{' (cached)' if piece.cached else ''}; parts {done['parts']}/{len(book.parts)},"
                              f" {done['pages']} pages")
             sys.stderr.flush()
 
+    from .html import before_toc
+
     runner = _Runner(min(jobs, max(1, len(book.parts))))
+    before = {p.index for p in book.parts if before_toc(p)}
+    targets = _xref_targets(book)
+    provisional = _provisional_pages(book)
+    guess = next(iter(provisional.values()), 9)
+    xpages = {i: {t: guess for t in ids} for i, ids in targets.items()}
     try:
-        # 1. the parts, and the contents' length
-        tasks = [("front", 1, _provisional_pages(book))]
-        tasks += [("part", p.index) for p in book.parts]
+        # 1. the parts (their cross-references with provisional page numbers), the
+        #    front matter, and the contents' length
+        tasks = [("front", 1, None), ("toc", 1, provisional)]
+        tasks += [("part", p.index, xpages.get(p.index)) for p in book.parts]
         first = runner.run(tasks, report)
-        front, parts = first[0], sorted(first[1:], key=lambda p: p.index)
-        # 2.-3. page numbers, then the pieces that print them; again if the contents' length changed
-        for _attempt in range(3):
-            order, starts, after = _sequence(front.count, parts)
+        front, toc, parts = first[0], first[1], sorted(first[2:], key=lambda p: p.index)
+        glossary = None
+        # 2.-3. page numbers, then the pieces that print them; again if a length changed
+        for _attempt in range(6):
+            order, starts, after = _sequence(front.count, toc.count, parts, before)
             glossary_start = after + (1 if after % 2 == 0 else 0)
             anchors = _anchors(parts, starts)
             if book.glossary:
                 anchors["glossary"] = glossary_start
-            toc = {a: anchors[a] for a in _toc_anchors(book)}
+                if glossary is not None:
+                    for a, page in glossary.data["anchors"].items():
+                        anchors.setdefault(a, page + glossary_start - 1)
+            # cross-references print their targets' pages: a part whose numbers changed is laid out again
+            wanted = {i: {t: anchors.get(t, glossary_start) for t in ids} for i, ids in targets.items()}
+            again = [i for i in sorted(wanted) if wanted[i] != xpages.get(i)]
+            if again:
+                xpages.update({i: wanted[i] for i in again})
+                redone = {p.index: p for p in runner.run([("part", i, wanted[i]) for i in again], report)}
+                parts = [redone.get(p.index, p) for p in parts]
+                continue
+            toc_numbers = {a: anchors[a] for a in _toc_anchors(book)}
             marks = {m.anchor: anchors[m.anchor] for e in book.glossary for m in e.marks}
-            folios = _folios(order, front.count, parts)
-            tasks = [("front", 1, toc), ("folios", folios)]
+            folios = _folios(order, front.count, toc.count, parts, before)
+            tasks = [("toc", starts[0], toc_numbers), ("folios", folios)]
             if book.glossary:
                 tasks.append(("glossary", glossary_start, marks))
             third = runner.run(tasks, report)
-            if third[0].count == front.count:
-                front = third[0]
+            settled = third[0].count == toc.count
+            toc = third[0]
+            if book.glossary:
+                moved = glossary is None or glossary.data["anchors"] != third[2].data["anchors"]
+                glossary = third[2]
+                if moved and any(t in glossary.data["anchors"] and t != "glossary"
+                                 for ids in targets.values() for t in ids):
+                    continue            # a cross-reference to a glossary entry: its page is now known
+            if settled:
                 break
-            front = third[0]
         else:
             raise AssertionError("the contents' length does not settle")
     finally:
@@ -327,14 +376,13 @@ def lay_out(book: Book, styles: Path, build: Path, jobs: int | None = None):
         if tty:
             sys.stderr.write("\r\033[K")
     folio_piece = third[1]
-    glossary = third[2] if book.glossary else None
     if glossary is not None:
         if after % 2 == 0:
             order.append(None)
         order.append(("glossary", 0))
     by_part = {p.index: p for p in parts}
-    pieces = [None if o is None else front if o[0] == "front" else glossary if o[0] == "glossary"
-              else by_part[o[1]] for o in order]
+    kinds = {"front": front, "toc": toc, "glossary": glossary}
+    pieces = [None if o is None else kinds[o[0]] if o[0] in kinds else by_part[o[1]] for o in order]
     data = merge(pieces)
     html = _whole_html(book, styles, parts, data)
     _prune(cache, pieces + [folio_piece])
@@ -349,9 +397,10 @@ def _anchors(parts: list[Piece], starts: dict[int, int]) -> dict[str, int]:
     return out
 
 
-def _folios(order: list, front_count: int, parts: list[Piece]) -> list[bool]:
+def _folios(order: list, front_count: int, toc_count: int, parts: list[Piece], before: set[int]) -> list[bool]:
     """For each page up to the last part's: is a folio printed there?  The
-    front matter and blank pages have none; every page of a part has one."""
+    front matter, the contents, a dedication and blank pages have none; every
+    page of a part has one."""
     by_part = {p.index: p for p in parts}
     out: list[bool] = []
     for o in order:
@@ -359,8 +408,10 @@ def _folios(order: list, front_count: int, parts: list[Piece]) -> list[bool]:
             out.append(False)
         elif o[0] == "front":
             out += [False] * front_count
+        elif o[0] == "toc":
+            out += [False] * toc_count
         else:
-            out += [True] * by_part[o[1]].count
+            out += [o[1] not in before] * by_part[o[1]].count
     return out
 
 
