@@ -22,7 +22,7 @@ def second(tmp_path_factory):
     from matbaa.build import build_epub, build_pdf, load
 
     out = tmp_path_factory.mktemp("second")
-    pdf, _ = build_pdf(SECOND, out, STYLES, whole=True)
+    pdf, _ = build_pdf(SECOND, out, STYLES)
     epub, _ = build_epub(SECOND, out, STYLES)
     book, _ = load(SECOND, STYLES)
     return book, pdf, epub, out

@@ -96,15 +96,26 @@ def edition_words(book: Book) -> list[tuple[str, Location]]:
     its heading included (no notes)."""
     loc = Location(book.root / "book.yaml", None)
     out: list[tuple[str, Location]] = [(w, loc) for w in head_words(book)]
-    for chapter in book.chapters:
-        if chapter.title:                       # printed as the chapter's heading, read like its text
-            out += [(w, Location(book.root / chapter.path, 1)) for w in words(chapter.title)]
-        for tok in chapter.tokens:
-            if tok.type == "inline":
-                line = (tok.map[0] + 1) if tok.map else None
-                here = Location(book.root / chapter.path, line)
-                out += [(w, here) for w in words(_inline_text(tok))]
+    for part in book.parts:
+        # a division of one file (a chapter outside any part, a preface…) prints its title as
+        # its heading; a part's own title is the edition's (book.yaml), not the text's
+        if getattr(part, "kind", "part") not in ("part", "dedication") and part.title:
+            where = Location(book.root / part.chapters[0].path, 1) if part.chapters else loc
+            out += [(w, where) for w in words(part.title)]
+        for chapter in part.chapters:
+            out += _chapter_words(book, chapter)
+    return out
 
+
+def _chapter_words(book: Book, chapter) -> list[tuple[str, Location]]:
+    out: list[tuple[str, Location]] = []
+    if chapter.title:                           # printed as the chapter's heading, read like its text
+        out += [(w, Location(book.root / chapter.path, 1)) for w in words(chapter.title)]
+    for tok in chapter.tokens:
+        if tok.type == "inline":
+            line = (tok.map[0] + 1) if tok.map else None
+            here = Location(book.root / chapter.path, line)
+            out += [(w, here) for w in words(_inline_text(tok))]
     return out
 
 
@@ -132,6 +143,26 @@ def _explains(corr: dict, source: list[str], edition: list[str]) -> bool:
     return (s in before if s else True) and (e in after if e else True) and (s or e) != ""
 
 
+def _cover(seq: list[str], corrections: list[dict], side: str) -> list[dict] | None:
+    """The entries whose `side` text holds seq stretch by stretch (longest first), or None."""
+    if len(seq) > 3000:                         # (longest-first search: a whole lost chapter is no stretch)
+        return None
+    texts = [(c, " " + " ".join(words(str(c.get(side, "")))) + " ") for c in corrections]
+    used: list[dict] = []
+    i = 0
+    while i < len(seq):
+        for j in range(len(seq), i, -1):
+            piece = " " + " ".join(seq[i:j]) + " "
+            hit = next((c for c, t in texts if piece in t), None)
+            if hit is not None:
+                used.append(hit)
+                i = j
+                break
+        else:
+            return None
+    return used
+
+
 def collate(book: Book, source_text: str) -> list[Difference]:
     return collate_words(book, source_text, edition_words(book))
 
@@ -148,12 +179,15 @@ def collate_words(book: Book, source_text: str, ed: list[tuple[str, object]]) ->
         where = ed[min(j1, len(ed) - 1)][1] if ed else None
         s, e = src[i1:i2], [w for w, _ in ed[j1:j2]]
         expl = next((c for c in word_corrections if _explains(c, s, e)), None)
-        if expl is None and tag == "replace":
-            # a removal next to an addition: each may be documented by its own entry
-            gone = next((c for c in word_corrections if _explains(c, s, [])), None)
-            added = next((c for c in word_corrections if _explains(c, [], e)), None)
-            if gone is not None and added is not None:
-                expl = {"kind": "word", "before": gone.get("before", ""), "after": added.get("after", ""),
-                        "reason": f"{gone.get('reason', '')} / {added.get('reason', '')}"}
+        if expl is None and tag != "equal":
+            # a difference that runs over several documented changes (a removal beside an
+            # addition, two additions in a row): each stretch explained by its own entry
+            gone = _cover(s, [c for c in word_corrections], "before")
+            added = _cover(e, [c for c in word_corrections], "after")
+            if gone is not None and added is not None and (gone or added):
+                used = gone + [c for c in added if c not in gone]
+                expl = {"kind": "word", "before": " / ".join(str(c.get("before", "")) for c in gone),
+                        "after": " / ".join(str(c.get("after", "")) for c in added),
+                        "reason": " / ".join(str(c.get("reason", "")) for c in used)}
         diffs.append(Difference(tag, s, e, where, expl))
     return diffs

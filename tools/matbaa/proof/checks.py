@@ -405,11 +405,17 @@ def epub_words(epub_path: Path) -> list[str]:
                        key=lambda n: int(re.search(r"part-(\d+)", n).group(1)))
         for name in names:
             root = etree.fromstring(z.read(name), parser)
-            for section in root.xpath("//*[contains(concat(' ', @class, ' '), ' chapter ')]", namespaces=ns):
-                # the chapter's title is read like its text (words.py leaves it out of the count)
-                for title in section.xpath(".//*[contains(concat(' ', @class, ' '), ' chapter-title ')]")[:1]:
+            # in reading order: the title of a division of one file (a chapter outside any
+            # part, a preface…), and every chapter, its title read like its text
+            for el in root.xpath("//*[contains(concat(' ', @class, ' '), ' division ')]"
+                                 "/*[contains(concat(' ', @class, ' '), ' part-title ')]"
+                                 " | //*[contains(concat(' ', @class, ' '), ' chapter ')]", namespaces=ns):
+                if "chapter" not in (el.get("class") or "").split():
+                    out += words("".join(el.itertext()))
+                    continue
+                for title in el.xpath(".//*[contains(concat(' ', @class, ' '), ' chapter-title ')]")[:1]:
                     out += words("".join(title.itertext()))
-                out += words(element_text(section))       # the running text, as words.py reads it
+                out += words(element_text(el))       # the running text, as words.py reads it
     return out
 
 

@@ -49,7 +49,7 @@ def all_lines(document) -> list[PLine]:
                 return
             el = getattr(box, "element", None)
             tag = getattr(box, "element_tag", "") or ""
-            in_chapter = in_chapter or "chapter" in cls
+            in_chapter = in_chapter or "chapter" in cls or "division" in cls   # a division's title too
             if tag in HEADINGS or "chapter-title" in cls:
                 kind = "heading"
             elif sink is flow and skipped(tag, cls) and kind == "body":
