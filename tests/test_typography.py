@@ -87,3 +87,12 @@ def test_suffix_rule_only_where_the_language_has_suffixes():
     assert not any(rules_for(x).suffixes for x in ("en", "fr", "de", "ru"))
     assert set(CLDR) <= set(LANGUAGES)
     assert rules_for("xx") is LANGUAGES["en"]
+
+
+def test_a_code_span_after_a_space_keeps_its_break():
+    """UAX #14 forbids a break before '.' or '/' even after a space; the build gives it back."""
+    md = make_parser()
+    tokens = md.parse("un fichier `.orig.tar.gz` et `/usr/local/`, puis `foo`\n")
+    apply_to_tokens(tokens, "fr")
+    texts = [c.content for c in tokens[1].children if c.type == "text"]
+    assert texts[0].endswith(" \u200b") and texts[1] == " et \u200b" and not texts[2].endswith("\u200b")

@@ -75,7 +75,7 @@ def make_proof(manuscript: Path, build: Path, styles: Path) -> tuple[list[Findin
     findings += checks.layout(book, lines, data, len(document.pages))
     findings += checks.fonts(pdf_path, lines, checks.shipped_fonts(styles))
     if source_text is not None:
-        findings += checks.collation(book, source_text, checks.pdf_words(pdf_path, lines),
+        findings += checks.collation(book, source_text, checks.pdf_words(pdf_path, lines, book.labels),
                                      checks.epub_words(epub_path))
     checks.place(findings, lines)
     findings.append(Finding("S001", spelling_notice(book, styles)))

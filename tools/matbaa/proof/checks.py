@@ -347,10 +347,21 @@ def fonts(pdf_path: Path, lines: list[PLine], allowed: tuple[str, ...] = ("vollk
 
 # ------------------------------------------------------------------ collation of the outputs
 
-def pdf_words(pdf_path: Path, lines: list[PLine]) -> list[tuple[str, PLine]]:
+def generated_pattern(labels: dict) -> re.Pattern | None:
+    """What the build prints that no manuscript holds: a cross-reference's page
+    ("(p. 82)", CSS generated content, labels: xref_page)."""
+    label = (labels or {}).get("xref_page")
+    if not label or "{page}" not in label:
+        return None
+    head, tail = label.split("{page}", 1)
+    esc = lambda t: r"\s*".join(re.escape(part) for part in re.split(r"[\s\u00a0]+", t))
+    return re.compile(r"\s*" + esc(head) + r"\s*\d+\s*" + esc(tail))
+
+
+def pdf_words(pdf_path: Path, lines: list[PLine], labels: dict | None = None) -> list[tuple[str, PLine]]:
     """The running text read back from the PDF: for each chapter line of the
-    layout, the characters the PDF draws there (note calls left out), lines
-    joined with hyphenation undone."""
+    layout, the characters the PDF draws there (note calls and cross-references'
+    page numbers left out), lines joined with hyphenation undone."""
     import pdfplumber
 
     from ..pagemap import HYPHEN_CHARS
@@ -384,6 +395,9 @@ def pdf_words(pdf_path: Path, lines: list[PLine]) -> list[tuple[str, PLine]]:
     starts = [o for o, _ in owners]
     import bisect
 
+    generated = generated_pattern(labels or {})
+    if generated is not None:                   # blanked, so that the owners' offsets hold
+        text = generated.sub(lambda m: " " * len(m.group(0)), text)
     text = normal(text)
     out = []
     for m in WORD.finditer(text):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..pagemap import HYPHEN_CHARS, _classes, _line_text
+from ..pagemap import HYPHEN_CHARS, _classes
 from ..words import skipped
 
 
@@ -37,6 +37,18 @@ class PLine:
 HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 
 
+def _printed_text(box):
+    """The text a line prints: every text box but notes and generated content.  (Unlike
+    pagemap's count of the running text, a chapter's title is printed text too.)"""
+    for child in getattr(box, "children", None) or []:
+        if "footnote" in _classes(child) or "::" in (getattr(child, "element_tag", "") or ""):
+            continue
+        if type(child).__name__ == "TextBox":
+            yield child.text.replace("\u2060", "")
+        else:
+            yield from _printed_text(child)
+
+
 def all_lines(document) -> list[PLine]:
     out: list[PLine] = []
     for number, page in enumerate(document.pages, 1):
@@ -62,7 +74,7 @@ def all_lines(document) -> list[PLine]:
                     "p", "dd", "dt", "li", "td", "th", "caption", "figcaption") or "note-p" in cls:
                 block = id(el) if el is not None else block
             if type(box).__name__ == "LineBox":
-                text = "".join(_line_text(box, set()))
+                text = "".join(_printed_text(box))
                 if text.strip():
                     right = max((c.position_x + c.margin_width() for c in box.children), default=box.position_x)
                     overflow = max(0.0, right - (box.position_x + box.width))

@@ -217,6 +217,14 @@ def _split_f_dotless(tok: Token) -> list[Token]:
     return parts
 
 
+# Unicode's line breaking (UAX #14, LB13) allows no break before . / , ; : ! ? ) ] even
+# after a space: "un fichier `.orig.tar.gz`" is one unbreakable unit, and WeasyPrint 70,
+# unable to break it, sets one word per line before it.  A zero-width space after the
+# space gives the break back (the words are unchanged: it is no letter).
+ZWSP = "\u200b"
+NO_BREAK_BEFORE = set("./,;:!?)]}")
+
+
 def apply_to_tokens(tokens: list[Token], rules: Rules | str) -> None:
     if isinstance(rules, str):
         rules = rules_for(rules)
@@ -250,6 +258,9 @@ def apply_to_tokens(tokens: list[Token], rules: Rules | str) -> None:
                     state.prev = " "
                 elif child.type == "code_inline" and child.content:
                     state.prev = child.content[-1]
+                    if child.content[0] in NO_BREAK_BEFORE and children and children[-1].type == "text" \
+                            and children[-1].content.endswith(" "):
+                        children[-1].content += ZWSP
                 children.append(child)
         tok.children = children
 
