@@ -24,7 +24,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "M004": (ERROR, "a metadata value has the wrong type or form"),
     "M005": (ERROR, "an unknown metadata key (probably a typo)"),
     "M006": (ERROR, "a file named in book.yaml does not exist"),
-    "M007": (ERROR, "no labels for the book's language"),
+    "M007": (ERROR, "no labels for the book's language, or a label or language name missing"),
     # files
     "F001": (ERROR, "a manuscript file is not UTF-8"),
     "F002": (WARNING, "a byte-order mark or CRLF line endings (accepted)"),

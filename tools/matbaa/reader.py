@@ -50,17 +50,33 @@ def read_text(path: Path, report: Report, digests: dict[str, str] | None = None)
     return unicodedata.normalize("NFC", text)
 
 
-def read_labels(styles: Path, lang: str, meta_path: Path, report: Report) -> dict[str, str]:
-    table = config.safe_load((styles / "labels.yaml").read_text(encoding="utf-8"))
+def read_labels(styles: Path, lang: str, meta_path: Path, report: Report,
+                line: int | None = None, names_for: list[str] = ()) -> dict[str, str]:
+    """The labels of the book's language: every key of the English table is
+    required (M007 names the missing ones), and a name for every language of
+    the glossary (`language_names`)."""
+    path = styles / "labels.yaml"
+    table = config.safe_load(path.read_text(encoding="utf-8"))
     primary = lang.split("-")[0].lower()
     if primary not in table:
-        report.add("M007", meta_path, None,
-                   f"no labels for language '{lang}' in {styles / 'labels.yaml'}; add a '{primary}:' table "
-                   f"(existing: {', '.join(table)}).")
+        report.add("M007", meta_path, line,
+                   f"no labels for language '{lang}' in {path}; add a '{primary}:' table with the keys "
+                   f"of 'en:' translated ({', '.join(table['en'])}); existing: {', '.join(table)}.")
         return dict(table["en"])
-    labels = dict(table["en"])
-    labels.update(table[primary])
-    return labels
+    labels = dict(table[primary])
+    missing = [k for k in table["en"] if k not in labels]
+    if missing:
+        report.add("M007", meta_path, line,
+                   f"labels for '{primary}' in {path} lack {', '.join(missing)}; add them to its '{primary}:' table.")
+    names = dict(labels.get("language_names") or {})
+    unnamed = [lg for lg in names_for if lg.split("-")[0].lower() not in names]
+    if unnamed:
+        report.add("M007", meta_path, line,
+                   f"labels for '{primary}' in {path} have no language_names for {', '.join(unnamed)}; "
+                   f"add them (e.g. language_names: {{{unnamed[0]}: …}}).")
+    for lg in names_for:                      # a full tag (fr-CA) is named as its language
+        names.setdefault(lg, names.get(lg.split("-")[0].lower(), lg))
+    return {**table["en"], **labels, "language_names": names}
 
 
 def read_glossary(path: Path, languages: list[str], report: Report,
@@ -134,10 +150,11 @@ def _child_lines(inline: Token) -> list[int]:
 
 
 def read_chapter(root: Path, rel: str, part_index: int, md, report: Report,
-                 notes: dict[str, Note], digests: dict[str, str] | None = None) -> Chapter | None:
+                 notes: dict[str, Note], digests: dict[str, str] | None = None,
+                 line: int | None = None) -> Chapter | None:
     path = root / rel
     if not path.is_file():
-        report.add("M006", root / "book.yaml", None, f"chapter '{rel}' does not exist in {root}; fix its name under 'contents:'.")
+        report.add("M006", root / "book.yaml", line, f"chapter '{rel}' does not exist in {root}; fix its name under 'contents:'.")
         return None
     text = read_text(path, report, digests)
     if text is None:
@@ -375,8 +392,9 @@ def read_book(root: Path, styles: Path, report: Report) -> Book | None:
         return None
     meta.pop("__duplicates__", None)
 
-    labels = read_labels(styles, meta["lang"], meta_path, report)
     gloss = meta.get("glossary")
+    labels = read_labels(styles, meta["lang"], meta_path, report, config.line_of(meta, "lang"),
+                         list(gloss["languages"]) if gloss else [])
     glossary = []
     if gloss:
         gpath = root / gloss["file"]
@@ -393,8 +411,10 @@ def read_book(root: Path, styles: Path, report: Report) -> Book | None:
     for i, spec in enumerate(contents, 1):
         kind = next(k for k in config.CONTENTS_KINDS if k in spec)
         chapters = []
-        for rel in (spec["chapters"] if kind == "part" else [spec[kind]]):
-            ch = read_chapter(root, rel, i, md, report, notes, digests)
+        items = spec["chapters"] if kind == "part" else [spec[kind]]
+        for j, rel in enumerate(items):
+            line = config.line_of(spec["chapters"], j) if kind == "part" else config.line_of(spec, kind)
+            ch = read_chapter(root, rel, i, md, report, notes, digests, line)
             if ch is not None:
                 chapters.append(ch)
         if kind == "part":
@@ -429,6 +449,10 @@ def read_book(root: Path, styles: Path, report: Report) -> Book | None:
     if meta.get("source", {}).get("file") and not (root / meta["source"]["file"]).is_file():
         report.add("M006", meta_path, config.line_of(meta["source"], "file"),
                    f"source file '{meta['source']['file']}' does not exist.")
+    for j, rel in enumerate((meta.get("source") or {}).get("files") or []):
+        if not (root / rel).is_file():
+            report.add("M006", meta_path, config.line_of(meta["source"]["files"], j),
+                       f"source file '{rel}' does not exist; fix its name under 'source: files:'.")
 
     book = Book(root=root, meta=meta, parts=parts, notes=notes, glossary=glossary,
                 labels=labels, corrections=corrections)

@@ -199,6 +199,9 @@ def write_pdf(book: Book, styles: Path, build: Path, press: bool = False,
     variant = None if press else "pdf/ua-1"
     if not press:
         pagemap.save(build / f"{book.id}.pages.json", html, data)
+    from .pdflang import install
+
+    install()                                   # /Lang on the structure elements (writers/pdflang.py)
     with atomic_path(target) as tmp:
         document.write_pdf(str(tmp), pdf_variant=variant)
     return target
