@@ -142,7 +142,7 @@ def typography(book) -> list[Finding]:
             if re.search(r"[^\s.!?:]  +\S", body) and not body.startswith("|"):
                 out.append(Finding("T005", "doubled space", rel, n))
             if spaced:
-                for m in re.finditer(rf"(?<=\w) +([{re.escape(spaced)}])(?!\w)", mine):
+                for m in re.finditer(rf"(?<=\w) +([{re.escape(spaced)}])(?![\w\[])", mine):   # not an image's ![
                     out.append(Finding("T006", f"space before '{m.group(1)}'", rel, n))
             if turkic:
                 for m in NUM_SUFFIX.finditer(body):
