@@ -372,12 +372,15 @@ def pdf_words(pdf_path: Path, lines: list[PLine], labels: dict | None = None) ->
         by_page = defaultdict(list)
         for l in chapter:
             by_page[l.page].append(l)
+        # the running text's size, over the book (a page may hold more of a table's or a
+        # caption's smaller text than of it)
+        sizes = Counter(round(c["size"], 1) for number in by_page for c in pdf.pages[number - 1].chars)
+        body_size = sizes.most_common(1)[0][0] if sizes else 10
         for number in sorted(by_page):
             page = pdf.pages[number - 1]
-            sizes = Counter(round(c["size"], 1) for c in page.chars)
-            body_size = sizes.most_common(1)[0][0] if sizes else 10
-            # note calls (small, raised) are not text; code is small too, but in its mono face
-            page = page.filter(lambda o: o.get("object_type") != "char" or o["size"] > body_size * 0.8
+            # note calls (65 %) are not text; tables, captions and quotations (about 80 %) are;
+            # code is small too, but in its mono face
+            page = page.filter(lambda o: o.get("object_type") != "char" or o["size"] > body_size * 0.72
                                or "mono" in o["fontname"].lower())
             for l in by_page[number]:
                 top, bottom = l.y * 0.75, (l.y + l.height) * 0.75

@@ -179,6 +179,8 @@ def write_html(book: Book, styles: Path, build: Path, jobs: int | None = None, w
         from .segments import lay_out
 
         html, _data, _pieces, _folios = lay_out(book, styles, build, jobs)
+    from .pdf import for_browser
+
     target = build / f"{book.id}.html"
-    write_text(target, html)
+    write_text(target, for_browser(html))
     return target

@@ -155,7 +155,7 @@ class BookRenderer(RendererHTML):
         media = image.meta.get("media")
         if not media:                   # not checked by the reader (refused there)
             return str(image.attrs.get("src", ""))
-        return ("assets/media/" if self.mode == "print" else "media/") + media
+        return ("matbaa-media:" if self.mode == "print" else "media/") + media   # writers/pdf.MEDIA_SCHEME
 
     def _img(self, image, css_class: str = "") -> str:
         alt = image.attrs.get("fig-alt") or self.renderInlineAsText(image.children or [], self.options, {})
