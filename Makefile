@@ -16,7 +16,7 @@ endif
 SOURCES := $(shell find $(MANUSCRIPT) $(STYLES) tools -type f ! -name '*.pyc' ! -path '*/__pycache__/*' ! -path '*.egg-info*' 2>/dev/null) pyproject.toml
 MATBAA  := $(VENV)/bin/matbaa
 
-.PHONY: pdf epub html print test test-slow check proof diff bench watch setup clean distclean java chromium
+.PHONY: pdf epub html print test test-slow check proof diff bench watch setup clean distclean java chromium second-book
 .DELETE_ON_ERROR:
 
 pdf:  $(BUILD)/$(BOOK_ID).pdf
@@ -81,6 +81,12 @@ check: $(BUILD)/$(BOOK_ID).epub $(VENV)/.test-installed java chromium node_modul
 # (or OLD=) with the current one (or NEW=).
 proof: $(VENV)/.installed
 	$(MATBAA) proof -m $(MANUSCRIPT) -o $(BUILD) --styles $(STYLES)
+
+# The second book (French, with a French–German glossary): built, checked and
+# proofed as CI does it, into $(BUILD)/faq-debian.
+SECOND ?= manuscripts/faq-debian
+second-book:
+	$(MAKE) pdf epub check proof MANUSCRIPT=$(SECOND) BUILD=$(BUILD)/faq-debian
 
 OLD ?= $(BUILD)/proof/$(BOOK_ID).pdf
 NEW ?= $(BUILD)/$(BOOK_ID).pdf

@@ -161,6 +161,7 @@ SCHEMA: dict[str, Key] = {
     "source": Key("map", False, "dc:source: the text as received", keys={
         "title": Key("str", True, "the original publication"),
         "file": Key("str", False, "the source text as received, relative to the manuscript (for collation)"),
+        "files": Key("list[str]", False, "the source as received in several files, in reading order (for collation)"),
         "note": Key("str", False, "how the text was prepared from it"),
     }),
     "corrections": Key("str", False, "file listing the editorial corrections (for collation)"),

@@ -24,7 +24,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "M004": (ERROR, "a metadata value has the wrong type or form"),
     "M005": (ERROR, "an unknown metadata key (probably a typo)"),
     "M006": (ERROR, "a file named in book.yaml does not exist"),
-    "M007": (ERROR, "no labels for the book's language"),
+    "M007": (ERROR, "no labels for the book's language, or a label or language name missing"),
     # files
     "F001": (ERROR, "a manuscript file is not UTF-8"),
     "F002": (WARNING, "a byte-order mark or CRLF line endings (accepted)"),
@@ -44,7 +44,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "D001": (WARNING, "raw HTML in Markdown is printed as text"),
     "D002": (ERROR, "a link or image points outside the manuscript or to the network"),
     "D003": (WARNING, "a chapter is empty"),
-    "D004": (ERROR, "an image file does not exist"),
+    "D004": (ERROR, "an image file is missing, or not a PNG, JPEG or GIF"),
     "D005": (ERROR, "a link to a chapter or #id the book does not have"),
     "D006": (ERROR, "an id given twice, or one the build reserves"),
     "D007": (ERROR, "a glossary mark or a note call in a chapter title"),
@@ -52,6 +52,8 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "B001": (ERROR, "a citation names no entry of the bibliography"),
     "B002": (ERROR, "the bibliography or the CSL style cannot be read"),
     "B003": (WARNING, "a bibliography entry is never cited"),
+    "D008": (ERROR, "an image has no alt text"),
+    "D009": (WARNING, "a fenced div attribute is left out (a class of matbaa's own, an unknown key)"),
     # corrections / collation
     "C001": (ERROR, "corrections.yaml is not valid"),
 }

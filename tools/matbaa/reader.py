@@ -50,17 +50,33 @@ def read_text(path: Path, report: Report, digests: dict[str, str] | None = None)
     return unicodedata.normalize("NFC", text)
 
 
-def read_labels(styles: Path, lang: str, meta_path: Path, report: Report) -> dict[str, str]:
-    table = config.safe_load((styles / "labels.yaml").read_text(encoding="utf-8"))
+def read_labels(styles: Path, lang: str, meta_path: Path, report: Report,
+                line: int | None = None, names_for: list[str] = ()) -> dict[str, str]:
+    """The labels of the book's language: every key of the English table is
+    required (M007 names the missing ones), and a name for every language of
+    the glossary (`language_names`)."""
+    path = styles / "labels.yaml"
+    table = config.safe_load(path.read_text(encoding="utf-8"))
     primary = lang.split("-")[0].lower()
     if primary not in table:
-        report.add("M007", meta_path, None,
-                   f"no labels for language '{lang}' in {styles / 'labels.yaml'}; add a '{primary}:' table "
-                   f"(existing: {', '.join(table)}).")
+        report.add("M007", meta_path, line,
+                   f"no labels for language '{lang}' in {path}; add a '{primary}:' table with the keys "
+                   f"of 'en:' translated ({', '.join(table['en'])}); existing: {', '.join(table)}.")
         return dict(table["en"])
-    labels = dict(table["en"])
-    labels.update(table[primary])
-    return labels
+    labels = dict(table[primary])
+    missing = [k for k in table["en"] if k not in labels]
+    if missing:
+        report.add("M007", meta_path, line,
+                   f"labels for '{primary}' in {path} lack {', '.join(missing)}; add them to its '{primary}:' table.")
+    names = dict(labels.get("language_names") or {})
+    unnamed = [lg for lg in names_for if lg.split("-")[0].lower() not in names]
+    if unnamed:
+        report.add("M007", meta_path, line,
+                   f"labels for '{primary}' in {path} have no language_names for {', '.join(unnamed)}; "
+                   f"add them (e.g. language_names: {{{unnamed[0]}: …}}).")
+    for lg in names_for:                      # a full tag (fr-CA) is named as its language
+        names.setdefault(lg, names.get(lg.split("-")[0].lower(), lg))
+    return {**table["en"], **labels, "language_names": names}
 
 
 def read_glossary(path: Path, languages: list[str], report: Report,
@@ -134,10 +150,11 @@ def _child_lines(inline: Token) -> list[int]:
 
 
 def read_chapter(root: Path, rel: str, part_index: int, md, report: Report,
-                 notes: dict[str, Note], digests: dict[str, str] | None = None) -> Chapter | None:
+                 notes: dict[str, Note], digests: dict[str, str] | None = None,
+                 line: int | None = None) -> Chapter | None:
     path = root / rel
     if not path.is_file():
-        report.add("M006", root / "book.yaml", None, f"chapter '{rel}' does not exist in {root}; fix its name under 'contents:'.")
+        report.add("M006", root / "book.yaml", line, f"chapter '{rel}' does not exist in {root}; fix its name under 'contents:'.")
         return None
     text = read_text(path, report, digests)
     if text is None:
@@ -187,6 +204,18 @@ def read_chapter(root: Path, rel: str, part_index: int, md, report: Report,
 
     called: dict[str, int] = {}
     for tok in body + [t for b in bodies.values() for t in b]:
+        line = tok.map[0] + 1 if tok.map else None
+        if tok.type == "figure_open":     # an image alone in a paragraph (mdext/blocks.py)
+            src = str(tok.meta["image"].attrs.get("src") or "")
+            problem = _outside(root, path, src)
+            if problem:
+                report.add("D002", path, line, f"image to '{src}' {problem}; only files inside the manuscript "
+                                               "can be used.")
+            _check_image(root, path, tok.meta["image"], line, report, digests)
+        elif tok.type == "div_open" and tok.meta.get("dropped"):
+            report.add("D009", path, line, f"fenced div attribute{'s' if len(tok.meta['dropped']) > 1 else ''} "
+                                           f"{', '.join(tok.meta['dropped'])} left out: a div takes classes (not "
+                                           "matbaa's own), an id and lang=; see docs/manuscript.md.")
         if tok.type != "inline" or not tok.children:
             continue
         for child, line0 in zip(tok.children, _child_lines(tok)):
@@ -215,10 +244,8 @@ def read_chapter(root: Path, rel: str, part_index: int, md, report: Report,
                 if problem:
                     report.add("D002", path, line0 + 1, f"{child.type.replace('_open', '')} to '{target}' {problem}; "
                                                        "only files inside the manuscript can be used.")
-                elif child.type == "image" and not _image_exists(path, str(target or "")):
-                    report.add("D004", path, line0 + 1, f"image '{target}' does not exist (looked for "
-                                                       f"{(path.parent / str(target or '')).resolve()}); "
-                                                       "the path is relative to the chapter's file.")
+                elif child.type == "image":
+                    _check_image(root, path, child, line0 + 1, report, digests)
                 child.meta["location"] = Location(path, line0 + 1)
     for label, line in defined.items():
         if label not in called:
@@ -295,12 +322,41 @@ def _title(inline: Token, path: Path, report: Report) -> tuple[str, dict]:
     return plain_text(inline.children), attrs
 
 
-def _image_exists(chapter: Path, target: str) -> bool:
-    if not target or target.startswith("#"):
-        return False
+
+IMAGE_TYPES = ((b"\x89PNG\r\n\x1a\n", "image/png", ".png"), (b"\xff\xd8\xff", "image/jpeg", ".jpg"),
+               (b"GIF87a", "image/gif", ".gif"), (b"GIF89a", "image/gif", ".gif"))
+
+
+def _check_image(root: Path, chapter: Path, image: Token, line: int | None, report: Report,
+                 digests: dict[str, str] | None) -> None:
+    """An image needs alt text (its caption: what a reader who cannot see it is
+    told) and a PNG, JPEG or GIF file inside the manuscript.  Sets meta "media"
+    (the name both editions give the file: its digest and type), "type" and "path"."""
     from urllib.parse import unquote
 
-    return (chapter.parent / unquote(target.split("#")[0])).is_file()
+    alt = image.attrs.get("fig-alt") or "".join(c.content for c in image.children or [] if c.type in (
+        "text", "code_inline")).strip()
+    src = str(image.attrs.get("src") or "")
+    if not alt:
+        report.add("D008", chapter, line, f"image '{src}' has no alt text; describe it between the brackets: "
+                                          "![what it shows](…) (alone in a paragraph, that is its caption).")
+    if _outside(root, chapter, src):
+        return                          # D002, reported by the caller
+    target = (chapter.parent / unquote(src.split("#")[0])).resolve()
+    shown = target.relative_to(root.resolve()) if target.is_relative_to(root.resolve()) else target
+    if not src or not target.is_file():
+        report.add("D004", chapter, line, f"image '{src}' not found ({shown} does not exist); an image's path is "
+                                          "relative to its chapter's file.")
+        return
+    data = target.read_bytes()
+    kind = next(((mime, ext) for magic, mime, ext in IMAGE_TYPES if data.startswith(magic)), None)
+    if kind is None:
+        report.add("D004", chapter, line, f"image '{src}' is not a PNG, JPEG or GIF file; save it as one of these.")
+        return
+    digest = hashlib.sha256(data).hexdigest()
+    if digests is not None:
+        digests[str(target)] = digest
+    image.meta.update(media=digest[:16] + kind[1], type=kind[0], path=str(target))
 
 
 def _outside(root: Path, chapter: Path, target: str) -> str | None:
@@ -336,8 +392,9 @@ def read_book(root: Path, styles: Path, report: Report) -> Book | None:
         return None
     meta.pop("__duplicates__", None)
 
-    labels = read_labels(styles, meta["lang"], meta_path, report)
     gloss = meta.get("glossary")
+    labels = read_labels(styles, meta["lang"], meta_path, report, config.line_of(meta, "lang"),
+                         list(gloss["languages"]) if gloss else [])
     glossary = []
     if gloss:
         gpath = root / gloss["file"]
@@ -354,8 +411,10 @@ def read_book(root: Path, styles: Path, report: Report) -> Book | None:
     for i, spec in enumerate(contents, 1):
         kind = next(k for k in config.CONTENTS_KINDS if k in spec)
         chapters = []
-        for rel in (spec["chapters"] if kind == "part" else [spec[kind]]):
-            ch = read_chapter(root, rel, i, md, report, notes, digests)
+        items = spec["chapters"] if kind == "part" else [spec[kind]]
+        for j, rel in enumerate(items):
+            line = config.line_of(spec["chapters"], j) if kind == "part" else config.line_of(spec, kind)
+            ch = read_chapter(root, rel, i, md, report, notes, digests, line)
             if ch is not None:
                 chapters.append(ch)
         if kind == "part":
@@ -407,6 +466,10 @@ def read_book(root: Path, styles: Path, report: Report) -> Book | None:
     if meta.get("source", {}).get("file") and not (root / meta["source"]["file"]).is_file():
         report.add("M006", meta_path, config.line_of(meta["source"], "file"),
                    f"source file '{meta['source']['file']}' does not exist.")
+    for j, rel in enumerate((meta.get("source") or {}).get("files") or []):
+        if not (root / rel).is_file():
+            report.add("M006", meta_path, config.line_of(meta["source"]["files"], j),
+                       f"source file '{rel}' does not exist; fix its name under 'source: files:'.")
 
     book = Book(root=root, meta=meta, parts=parts, notes=notes, glossary=glossary,
                 labels=labels, corrections=corrections, references=references)

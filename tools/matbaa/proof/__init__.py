@@ -67,23 +67,37 @@ def make_proof(manuscript: Path, build: Path, styles: Path) -> tuple[list[Findin
 
     epub_path, _ = build_epub(manuscript, out, styles)
 
-    source_text = None
-    if (book.meta.get("source") or {}).get("file"):
-        source_text = (manuscript / book.meta["source"]["file"]).read_text(encoding="utf-8")
+    from ..collate import source_text as read_source_text
+
+    source_text = read_source_text(book)
     findings += checks.typography(book)
     findings += checks.apparatus(book)
     findings += checks.layout(book, lines, data, len(document.pages))
-    findings += checks.fonts(pdf_path, lines)
+    findings += checks.fonts(pdf_path, lines, checks.shipped_fonts(styles))
     if source_text is not None:
-        findings += checks.collation(book, source_text, checks.pdf_words(pdf_path, lines),
+        findings += checks.collation(book, source_text, checks.pdf_words(pdf_path, lines, book.labels),
                                      checks.epub_words(epub_path))
     checks.place(findings, lines)
-    findings.append(Finding("S001", "no Azerbaijani spelling dictionary is packaged for Debian or PyPI; "
-                                    "spelling was not checked (a project word list would only advise)"))
+    findings.append(Finding("S001", spelling_notice(book, styles)))
     findings.sort(key=lambda f: (f.page or 10**6, f.page_line or 0, f.file or "", f.line or 0, f.code))
     proof_pdf = write_proof_pdf(book, styles, out, pdf_path, document, lines, identity, stamp)
     write_report(out, findings, proof_pdf, lines, identity, stamp, title=book.meta["title"], pdf=pdf_path)
     return findings, out
+
+
+def spelling_notice(book, styles: Path) -> str:
+    """S001: the proof has no spell checker; say so in the book's language's name."""
+    from .. import config
+    from ..language import primary
+
+    names = (config.safe_load((styles / "labels.yaml").read_text(encoding="utf-8"))["en"]
+             .get("language_names") or {})
+    lang = primary(book.lang)
+    name = names.get(lang, book.lang)
+    if lang == "az":
+        return ("no Azerbaijani spelling dictionary is packaged for Debian or PyPI; "
+                "spelling was not checked (a project word list would only advise)")
+    return f"spelling was not checked: the proof has no {name} ({book.lang}) spell checker"
 
 
 def _from_diagnostic(d, root: Path) -> Finding:

@@ -36,7 +36,7 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
     "L009": ("layout", WARNING, "the last page is nearly empty"),
     "L010": ("layout", ERROR, "a hyphen at a break the rules forbid"),
     "L011": ("layout", ERROR, "a line holding a single word or fragment inside a paragraph"),
-    "S001": ("spelling", INFO, "no Azerbaijani dictionary is available: spelling not checked"),
+    "S001": ("spelling", INFO, "spelling not checked (no dictionary for the book's language)"),
 }
 
 

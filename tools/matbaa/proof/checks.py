@@ -6,9 +6,10 @@ import unicodedata
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from ..collate import WORD, collate_words, head_words, words
+from ..collate import WORD, collate_words, head_words, normal, words
+from ..language import TURKIC, primary, sort_key
+from ..transforms.typography import rules_for
 from ..words import element_text
-from ..language import sort_key
 from .catalogue import Finding
 from .layout import PLine
 
@@ -67,69 +68,119 @@ def _paragraphs(lines: list[str]):
         yield block
 
 
+FENCE = re.compile(r"^\s*(```+|~~~+)")
+CODE_SPAN = re.compile(r"(`+)(.+?)\1")
+
+
+def _prose_lines(lines: list[str]) -> list[str]:
+    """The lines with code left out: fenced blocks emptied, code spans blanked
+    (a command's hyphens, spacing and names are not the book's typography)."""
+    out, fence = [], None
+    for line in lines:
+        m = FENCE.match(line)
+        if fence is None and m:
+            fence = m.group(1)[0] * len(m.group(1))
+            out.append("")
+        elif fence is not None:
+            if line.strip().startswith(fence):
+                fence = None
+            out.append("")
+        else:
+            out.append(CODE_SPAN.sub(lambda c: "#" * len(c.group(0)), line))
+    return out
+
+
+# a span in another language, [text]{lang=xx}, over several lines and around one level of brackets
+OTHER_LANG = re.compile(r"\[((?:[^\[\]]|\[[^\[\]]*\])*)\]\{lang=\"?([A-Za-z-]+)\"?\}", re.S)
+
+
+def _book_language_lines(lines: list[str], lang: str) -> list[str]:
+    """The lines with text in another language blanked (its spelling and spacing are its own)."""
+    text = "\n".join(lines)
+    blank = lambda m: m.group(0) if primary(m.group(2)) == primary(lang) else re.sub(r"[^\n]", "#", m.group(0))
+    return OTHER_LANG.sub(blank, text).split("\n")
+
+
 def typography(book) -> list[Finding]:
     out: list[Finding] = []
-    quotes = book.labels.get("quotes") or ["“", "”", "‘", "’"]
-    foreign = [q for q in ("«", "»", "„", '"') if q not in quotes]
+    rules = rules_for(book.lang)
+    quotes = rules.quotes
+    foreign = [q for q in ("«", "»", "„") if q not in quotes]
+    spaced = "".join(sorted(set(",.;:!?") - set(rules.before)))   # the language sets a space before the others
+    turkic = primary(book.lang) in TURKIC
     forms: dict[str, Counter] = defaultdict(Counter)
     first_seen: dict[str, tuple[str, int]] = {}
     for chapter in book.chapters:
         path = book.root / chapter.path
         raw = path.read_bytes().decode("utf-8", errors="replace").lstrip("\ufeff").replace("\r\n", "\n")
         lines = raw.split("\n")
+        prose = _prose_lines(lines)
+        own = _book_language_lines(prose, book.lang)
         rel = str(chapter.path)
-        for block in _paragraphs(lines):
+        for block in _paragraphs(prose):
             text = " ".join(t for _, t in block)
             opened, closed = text.count(quotes[0]), text.count(quotes[1])
             if opened != closed:
-                out.append(Finding("T001", f"{opened} “ against {closed} ” in this paragraph; close the quotation "
-                                           "or remove the stray mark", rel, block[0][0]))
-        for n, line in enumerate(lines, 1):
-            body = line.lstrip()
+                out.append(Finding("T001", f"{opened} {quotes[0]} against {closed} {quotes[1]} in this paragraph; "
+                                           "close the quotation or remove the stray mark", rel, block[0][0]))
+        for n, (line, body, mine) in enumerate(zip(lines, prose, own), 1):
             if unicodedata.normalize("NFC", line) != line:
                 out.append(Finding("T009", "decomposed letters (not NFC); retype them or normalise the file", rel, n))
+            body = body.lstrip()
+            if re.match(r"\|\s*[-:]*\s*\|", body) or re.match(r"\|?\s*:?-{3,}", body):
+                continue                          # a pipe table's rule line
             for q in foreign:
-                if q in body and q != '"':
+                if q in body:
                     out.append(Finding("T002", f"'{q}' in a book that uses {quotes[0]}…{quotes[1]}", rel, n))
             if re.search(r"\S - \S", body):
                 out.append(Finding("T003", "spaced hyphen ' - ': write a spaced en dash ' – '", rel, n))
-            for m in re.finditer(r"(?<![\w.,–-])(\d{1,4})-(\d{1,4})(?![\d])", body):
+            # a range, not a name's number (FIPS 151-2, ISO-8859-1)
+            for m in re.finditer(r"(?<![\w.,–-])(?<![A-Z] )(\d{1,4})-(\d{1,4})(?![\w.,]*\d)", body):
                 out.append(Finding("T004", f"'{m.group(0)}': a range takes an en dash ({m.group(1)}–{m.group(2)})",
                                    rel, n))
-            if re.search(r"\S  +\S", body):
+            # two spaces after a sentence are a typist's habit that the build removes, not a fault
+            if re.search(r"[^\s.!?:]  +\S", body) and not body.startswith("|"):
                 out.append(Finding("T005", "doubled space", rel, n))
-            for m in re.finditer(r"(?<=\w) +([,.;:!?])(?!\w)", body):
-                out.append(Finding("T006", f"space before '{m.group(1)}'", rel, n))
-            for m in NUM_SUFFIX.finditer(body):
-                number, suffix = int(m.group(1)), m.group(2)
-                want = expected_suffix(number, suffix)
-                if want and want != suffix:
-                    out.append(Finding("T007", f"'{m.group(0)}': {number} takes -{want} "
-                                               f"(vowel harmony with '{number_word(number)}')", rel, n))
+            if spaced:
+                for m in re.finditer(rf"(?<=\w) +([{re.escape(spaced)}])(?![\w\[])", mine):   # not an image's ![
+                    out.append(Finding("T006", f"space before '{m.group(1)}'", rel, n))
+            if turkic:
+                for m in NUM_SUFFIX.finditer(body):
+                    number, suffix = int(m.group(1)), m.group(2)
+                    want = expected_suffix(number, suffix)
+                    if want and want != suffix:
+                        out.append(Finding("T007", f"'{m.group(0)}': {number} takes -{want} "
+                                                   f"(vowel harmony with '{number_word(number)}')", rel, n))
             for w in re.findall(r"[^\W\d_]+", body):
                 if LOOKALIKE.search(w) and LATIN.search(w):
                     bad = "".join(sorted(set(LOOKALIKE.findall(w))))
                     out.append(Finding("T008", f"'{w}' mixes scripts: {bad!r} "
                                                f"({', '.join(unicodedata.name(c) for c in bad)})", rel, n))
-            for w in WORD.findall(re.sub(r"\[\^[^\]]*\]|\{[^}]*\}", " ", body)):
-                if not any(c.isdigit() for c in w) and not ROMAN.match(w):
-                    forms[_variant_key(w)][w] += 1
+            for w in WORD.findall(re.sub(r"\[\^[^\]]*\]|\{[^}]*\}|\]\([^)]*\)", " ", mine)):
+                if not any(c.isdigit() for c in w) and not ROMAN.match(w) and not w.isupper():
+                    forms[_variant_key(w, turkic)][w] += 1
                     first_seen.setdefault(w, (rel, n))
-    out += _variants(forms, first_seen)
+    out += _variants(forms, first_seen, turkic)
     return out
 
 
-def _variant_key(word: str) -> str:
-    """Words that differ only by a doubled letter or by i/ı/İ/I fall together."""
-    w = word.replace("İ", "I").replace("i", "ı").lower().replace("i̇", "ı").replace("i", "ı")
+def _variant_key(word: str, turkic: bool = True) -> str:
+    """Words that differ only by a doubled letter (ümumilli / ümummilli) fall
+    together, and in a Turkic language also by i/ı/İ/I."""
+    w = word.lower()
+    if turkic:
+        w = word.replace("İ", "I").replace("i", "ı").lower().replace("i̇", "ı").replace("i", "ı")
     return re.sub(r"(.)\1+", r"\1", w)
 
 
-def _variants(forms, first_seen) -> list[Finding]:
+def _variants(forms, first_seen, turkic: bool = True) -> list[Finding]:
     out = []
     for key, counter in forms.items():
         spellings = {w for w in counter}
-        # differences of capitalisation alone (Vətən / vətən) are not variants
+        # differences of capitalisation alone (Vətən / vətən) are not variants; outside the
+        # Turkic languages short words are not either (to / too, met / meet are two words)
+        if not turkic:
+            spellings = {w for w in spellings if len(w) >= 6}
         by_shape = {}
         for w in spellings:
             by_shape.setdefault(w[0].isupper(), set()).add(w)
@@ -138,6 +189,8 @@ def _variants(forms, first_seen) -> list[Finding]:
                 continue
             common = max(group, key=lambda w: (counter[w], w))
             for w in sorted(group - {common}):
+                if w.lower() == common.lower():         # GNU / Gnu: capitals, not spelling
+                    continue
                 rel, n = first_seen[w]
                 out.append(Finding("T010", f"'{w}' ({counter[w]}×) beside '{common}' ({counter[common]}×)", rel, n))
     return out
@@ -160,8 +213,33 @@ def apparatus(book) -> list[Finding]:
 
 # ------------------------------------------------------------------ layout
 
-def layout(book, lines: list[PLine], pagemap: dict, page_count: int) -> list[Finding]:
+def legal_breaks_for(lang: str):
+    """The breaks a language allows in a word: Azerbaijani by its syllables
+    (hyphenation.legal_breaks, independent of the patterns the layout uses),
+    any other language by pyphen's dictionary for it (soft-ware, pro-gram)."""
     from ..hyphenation import legal_breaks
+
+    if primary(lang) == "az":
+        return legal_breaks
+    import pyphen
+
+    try:
+        dic = pyphen.Pyphen(lang=lang)
+    except KeyError:
+        return None                               # no dictionary: nothing to check against
+
+    return lambda word: set(dic.positions(word))
+
+
+def layout(book, lines: list[PLine], pagemap: dict, page_count: int) -> list[Finding]:
+    rules: dict = {}
+
+    def legal_breaks(line):
+        """The legal breaks for the language of the line's text (the book's, or a span's)."""
+        lang = line.lang or book.lang
+        if lang not in rules:
+            rules[lang] = legal_breaks_for(lang)
+        return rules[lang]
 
     out = []
     body = [l for l in lines if l.kind in ("body", "heading", "other")]
@@ -206,9 +284,10 @@ def layout(book, lines: list[PLine], pagemap: dict, page_count: int) -> list[Fin
                 out.append(Finding("L004", "a word is hyphenated across the page turn", *src(l), l.page, l.n))
             head = re.findall(r"\w+$", l.text.rstrip()[:-1])
             tail = re.findall(r"^\w+", nxt.text.lstrip())
-            if head and tail:
+            breaks = legal_breaks(l)
+            if head and tail and breaks is not None:
                 word = head[0] + tail[0]
-                if len(head[0]) not in legal_breaks(word):
+                if len(head[0]) not in breaks(word):
                     out.append(Finding("L010", f"'{head[0]}-{tail[0]}' is not a legal break of '{word}'",
                                        *src(l), l.page, l.n))
     # headings at a page foot
@@ -235,13 +314,24 @@ def layout(book, lines: list[PLine], pagemap: dict, page_count: int) -> list[Fin
     return out
 
 
-def fonts(pdf_path: Path, lines: list[PLine], allowed: str = "Vollkorn") -> list[Finding]:
+def _squash(name: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", name.lower())
+
+
+def shipped_fonts(styles: Path) -> tuple[str, ...]:
+    """The families the book ships in styles/fonts (Vollkorn, DejaVu Sans Mono), as
+    squashed names: every glyph of the PDF must come from one of them."""
+    stems = {_squash(f.stem.split("-")[0]) for f in (Path(styles) / "fonts").rglob("*") if f.suffix.lower() in (".ttf", ".otf")}
+    return tuple(sorted(stems)) or ("vollkorn",)
+
+
+def fonts(pdf_path: Path, lines: list[PLine], allowed: tuple[str, ...] = ("vollkorn",)) -> list[Finding]:
     import pdfplumber
 
     out = []
     with pdfplumber.open(pdf_path) as pdf:
         for page in pdf.pages:
-            bad = [c for c in page.chars if allowed not in c["fontname"]]
+            bad = [c for c in page.chars if not any(a in _squash(c["fontname"]) for a in allowed)]
             seen = set()
             for c in bad:
                 y = c["top"] / 0.75
@@ -257,10 +347,21 @@ def fonts(pdf_path: Path, lines: list[PLine], allowed: str = "Vollkorn") -> list
 
 # ------------------------------------------------------------------ collation of the outputs
 
-def pdf_words(pdf_path: Path, lines: list[PLine]) -> list[tuple[str, PLine]]:
+def generated_pattern(labels: dict) -> re.Pattern | None:
+    """What the build prints that no manuscript holds: a cross-reference's page
+    ("(p. 82)", CSS generated content, labels: xref_page)."""
+    label = (labels or {}).get("xref_page")
+    if not label or "{page}" not in label:
+        return None
+    head, tail = label.split("{page}", 1)
+    esc = lambda t: r"\s*".join(re.escape(part) for part in re.split(r"[\s\u00a0]+", t))
+    return re.compile(r"\s*" + esc(head) + r"\s*\d+\s*" + esc(tail))
+
+
+def pdf_words(pdf_path: Path, lines: list[PLine], labels: dict | None = None) -> list[tuple[str, PLine]]:
     """The running text read back from the PDF: for each chapter line of the
-    layout, the characters the PDF draws there (note calls left out), lines
-    joined with hyphenation undone."""
+    layout, the characters the PDF draws there (note calls and cross-references'
+    page numbers left out), lines joined with hyphenation undone."""
     import pdfplumber
 
     from ..pagemap import HYPHEN_CHARS
@@ -271,15 +372,22 @@ def pdf_words(pdf_path: Path, lines: list[PLine]) -> list[tuple[str, PLine]]:
         by_page = defaultdict(list)
         for l in chapter:
             by_page[l.page].append(l)
+        # the running text's size, over the book (a page may hold more of a table's or a
+        # caption's smaller text than of it)
+        sizes = Counter(round(c["size"], 1) for number in by_page for c in pdf.pages[number - 1].chars)
+        body_size = sizes.most_common(1)[0][0] if sizes else 10
         for number in sorted(by_page):
             page = pdf.pages[number - 1]
-            sizes = Counter(round(c["size"], 1) for c in page.chars)
-            body_size = sizes.most_common(1)[0][0] if sizes else 10
-            page = page.filter(lambda o: o.get("object_type") != "char" or o["size"] > body_size * 0.8)
+            # note calls (65 %) are not text; tables, captions and quotations (about 80 %) are;
+            # code is small too, but in its mono face
+            page = page.filter(lambda o: o.get("object_type") != "char" or o["size"] > body_size * 0.72
+                               or "mono" in o["fontname"].lower())
             for l in by_page[number]:
                 top, bottom = l.y * 0.75, (l.y + l.height) * 0.75
-                band = page.filter(lambda o, a=top, b=bottom: o.get("object_type") != "char"
-                                   or a <= (o["top"] + o["bottom"]) / 2 < b)
+                # the line's own box: a table's cells share their row's height
+                left, right = (l.x * 0.75 - 1, (l.x + l.width) * 0.75 + 2) if l.width else (-1e9, 1e9)
+                band = page.filter(lambda o, a=top, b=bottom, x0=left, x1=right: o.get("object_type") != "char"
+                                   or (a <= (o["top"] + o["bottom"]) / 2 < b and x0 <= (o["x0"] + o["x1"]) / 2 < x1))
                 t = (band.extract_text(x_tolerance=1.5) or "").replace("\n", " ").replace("\u2060", "").strip()
                 if text.endswith(HYPHEN_CHARS):
                     text = text[:-1]
@@ -290,6 +398,10 @@ def pdf_words(pdf_path: Path, lines: list[PLine]) -> list[tuple[str, PLine]]:
     starts = [o for o, _ in owners]
     import bisect
 
+    generated = generated_pattern(labels or {})
+    if generated is not None:                   # blanked, so that the owners' offsets hold
+        text = generated.sub(lambda m: " " * len(m.group(0)), text)
+    text = normal(text)
     out = []
     for m in WORD.finditer(text):
         i = max(0, bisect.bisect_right(starts, m.start()) - 1)
@@ -310,8 +422,17 @@ def epub_words(epub_path: Path) -> list[str]:
                        key=lambda n: int(re.search(r"part-(\d+)", n).group(1)))
         for name in names:
             root = etree.fromstring(z.read(name), parser)
-            for section in root.xpath("//*[contains(concat(' ', @class, ' '), ' chapter ')]", namespaces=ns):
-                out += words(element_text(section))       # the running text, as words.py reads it
+            # in reading order: the title of a division of one file (a chapter outside any
+            # part, a preface…), and every chapter, its title read like its text
+            for el in root.xpath("//*[contains(concat(' ', @class, ' '), ' division ')]"
+                                 "/*[contains(concat(' ', @class, ' '), ' part-title ')]"
+                                 " | //*[contains(concat(' ', @class, ' '), ' chapter ')]", namespaces=ns):
+                if "chapter" not in (el.get("class") or "").split():
+                    out += words("".join(el.itertext()))
+                    continue
+                for title in el.xpath(".//*[contains(concat(' ', @class, ' '), ' chapter-title ')]")[:1]:
+                    out += words("".join(title.itertext()))
+                out += words(element_text(el))       # the running text, as words.py reads it
     return out
 
 

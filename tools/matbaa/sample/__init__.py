@@ -1,4 +1,5 @@
-"""`matbaa new DIR`: a small, complete manuscript to start from (two parts, notes, a glossary)."""
+"""`matbaa new DIR`: a small, complete manuscript to start from (two parts, notes, a glossary,
+and every block and inline construct of docs/manuscript.md)."""
 from __future__ import annotations
 
 import shutil
@@ -7,7 +8,8 @@ from pathlib import Path
 from ..diagnostics import MatbaaError
 
 HERE = Path(__file__).parent
-FILES = ["book.yaml", "glossary.yaml", "chapters/01-first.md", "chapters/02-second.md"]
+FILES = ["book.yaml", "glossary.yaml", "chapters/01-first.md", "chapters/02-second.md",
+         "chapters/images/harbour.png", "chapters/images/mark.png"]
 
 
 def create(target: Path) -> None:

@@ -21,6 +21,7 @@ from pathlib import PurePosixPath
 from urllib.parse import unquote
 
 from ..diagnostics import Location
+from ..mdext.blocks import html_id
 from ..model import Heading
 from ..reader import heading_attrs, plain_text
 
@@ -167,6 +168,8 @@ def resolve_links(book, report) -> None:
             where = child.meta.get("location") or Location(book.root / ch.path, None)
             path, _, fragment = href.partition("#")
             fragment = unquote(fragment)
+            if fragment not in book.ids and html_id(fragment) in book.ids:
+                fragment = html_id(fragment)    # `#fig:x` names the figure written `fig-x` (mdext/blocks.py)
             target = None
             if not href.strip("#"):
                 report.add("D005", where.file, where.line, "a link with no target: write the #id or the "

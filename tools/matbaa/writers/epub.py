@@ -52,6 +52,8 @@ DIVISIONS = {
 }
 FONT_DIR = "fonts/vollkorn"
 FONTS = ["Vollkorn-Regular.ttf", "Vollkorn-Italic.ttf", "Vollkorn-Bold.ttf", "Vollkorn-BoldItalic.ttf"]
+MONO_DIR = "fonts/dejavu-sans-mono"   # code (styles/fonts/dejavu-sans-mono/LICENSE.txt)
+MONO_FONTS = ["DejaVuSansMono.ttf", "DejaVuSansMono-Bold.ttf"]
 FOLDER = "EPUB"
 CACHE_FORMAT = "matbaa-epub-cache-1"
 ZLIB_LEVEL = 9
@@ -633,6 +635,12 @@ def _write(book: Book, styles: Path, build: Path, store: _Store | None, packer: 
     item("css", "css/epub.css", "text/css", resource("css/epub.css"))
     for i, name in enumerate(FONTS):
         item(f"font{i}", f"fonts/{name}", "font/ttf", resource(f"{FONT_DIR}/{name}"))
+    for i, name in enumerate(MONO_FONTS):
+        item(f"font-mono{i}", f"fonts/{name}", "font/ttf", resource(f"{MONO_DIR}/{name}"))
+    # the book's images, named by their content (reader._check_image, render.py)
+    from ..mdext.blocks import book_images
+    for media, (path, media_type) in book_images(book).items():
+        item(f"img-{media.split('.')[0]}", f"media/{media}", media_type, packer.content(Path(path).read_bytes()))
     item("cover-image", "images/cover.png", "image/png", packer.content(_cover_png(book, styles, build, store)),
          properties=["cover-image"])
 
@@ -695,6 +703,7 @@ def _write(book: Book, styles: Path, build: Path, store: _Store | None, packer: 
             key = "part-" + store.key(
                 "part", part.index, part.title,
                 [[str(c.path), store.sources.get(str(book.root / c.path))] for c in part.chapters],
+                list(book_images(book, part)),
                 [[page, k - starts[i]] for page, k in share_pages[i].items()],
                 [k - starts[i] for k in share_forced[i]], [k - starts[i] for k in share_unhyphenated[i]], opening,
                 [[n.id, n.number, n.call_id, store.sources.get(str(n.location.file))] for n in notes],
@@ -730,7 +739,9 @@ def _write(book: Book, styles: Path, build: Path, store: _Store | None, packer: 
         "licence", (), lambda: docs.render(
             "epub/licence.xhtml.j2", "SIL Open Font License 1.1", body_type="backmatter",
             licence=_text((styles / FONT_DIR / "OFL.txt").read_bytes() if store is None
-                          else store.style(styles, f"{FONT_DIR}/OFL.txt")))))
+                          else store.style(styles, f"{FONT_DIR}/OFL.txt")),
+            mono_licence=_text((styles / MONO_DIR / "LICENSE.txt").read_bytes() if store is None
+                               else store.style(styles, f"{MONO_DIR}/LICENSE.txt")))))
 
     # -- the package documents (OPF, nav, NCX) by ebooklib
     when = build_date(book)

@@ -151,21 +151,28 @@ def _outside_links(html: str) -> str:
     return _HREF.sub(lambda m: m.group(0) if m.group(1) in ids else f' href="matbaa-dest:{m.group(1)}"', html)
 
 
-def copy_assets(styles: Path, build: Path) -> Path:
-    """Copy the CSS and fonts the document links to into build/assets/."""
+def copy_assets(styles: Path, build: Path, book: Book | None = None) -> Path:
+    """Copy the CSS and fonts the document links to into build/assets/, and the
+    book's images into build/assets/media/ (named by their content: render.py)."""
+    from ..mdext.blocks import book_images
+
     assets = build / "assets"
     for name in ASSET_DIRS:
         src = styles / name
         for f in sorted(src.rglob("*")):
             if f.is_file():
                 write_bytes(assets / name / f.relative_to(src), f.read_bytes())
+    for media, (path, _type) in (book_images(book) if book is not None else {}).items():
+        target = assets / "media" / media
+        if not target.is_file():        # the name is the content's digest
+            write_bytes(target, Path(path).read_bytes())
     return assets
 
 
 def write_html(book: Book, styles: Path, build: Path, jobs: int | None = None, whole: bool = False) -> Path:
     """Write the print document exactly as the PDF build lays it out: with the
     corrections that the layout loop (writers/pdf.correct) decides."""
-    copy_assets(styles, build)
+    copy_assets(styles, build, book)
     if whole:
         from .pdf import layout_book
 
@@ -174,6 +181,8 @@ def write_html(book: Book, styles: Path, build: Path, jobs: int | None = None, w
         from .segments import lay_out
 
         html, _data, _pieces, _folios = lay_out(book, styles, build, jobs)
+    from .pdf import for_browser
+
     target = build / f"{book.id}.html"
-    write_text(target, html)
+    write_text(target, for_browser(html))
     return target

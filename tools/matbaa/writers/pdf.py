@@ -23,6 +23,17 @@ from .html import copy_assets, render_print_html
 log = logging.getLogger("matbaa")
 
 
+# The print document names a book's image `matbaa-media:<digest>.png`, not by a path
+# in the build folder: WeasyPrint names an image in the PDF after its URL, and the
+# PDF must not change with the folder it is built in (tests/test_safety.py).
+MEDIA_SCHEME = "matbaa-media"
+
+
+def for_browser(html: str) -> str:
+    """The print document as `make html` writes it: images from build/assets/media/."""
+    return html.replace(f'src="{MEDIA_SCHEME}:', 'src="assets/media/')
+
+
 # WeasyPrint is imported when a layout is needed, not with this module: a build
 # whose pieces all come from the cache (writers/segments.py) never loads it.
 @functools.cache
@@ -37,6 +48,10 @@ def _fetcher_class():
 
         def fetch(self, url, headers=None):
             parts = urlsplit(url)
+            if parts.scheme == MEDIA_SCHEME and self.allowed:
+                # a book's image (render.py): build/assets/media/<its digest>
+                url = (self.allowed[0] / "media" / Path(unquote(parts.path)).name).as_uri()
+                parts = urlsplit(url)
             if parts.scheme != "file":
                 self.refused.append(url)
                 raise MatbaaError(f"refused to fetch {url}: the build reads no network resource")
@@ -64,7 +79,7 @@ def layout(book: Book, styles: Path, build: Path, html: str, press: bool = False
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
     logging.getLogger("weasyprint.progress").propagate = False
     logging.getLogger("fontTools").setLevel(logging.ERROR)
-    assets = copy_assets(styles, build)
+    assets = copy_assets(styles, build, book)
     fetcher = BookFetcher([assets, book.root])
     extra = [CSS(filename=str(assets / "css" / "press.css"), url_fetcher=fetcher)] if press else []
 
@@ -196,17 +211,20 @@ def write_pdf(book: Book, styles: Path, build: Path, press: bool = False,
         from .segments import lay_out
 
         html, data, pieces, folios = lay_out(book, styles, build, jobs)
-        write_text(build / f"{book.id}.html", html)
+        write_text(build / f"{book.id}.html", for_browser(html))
         pagemap.save(build / f"{book.id}.pages.json", html, data)
         join([None if p is None else Path(p.pdf) for p in pieces], target,
              folios=Path(folios.pdf), fonts_dir=styles / "fonts")
         return target
     html, document, data = layout_book(book, styles, build, press)
     # The same document that `make html` writes, so the two never diverge.
-    write_text(build / f"{book.id}.html", html)
+    write_text(build / f"{book.id}.html", for_browser(html))
     variant = None if press else "pdf/ua-1"
     if not press:
         pagemap.save(build / f"{book.id}.pages.json", html, data)
+    from .pdflang import install
+
+    install()                                   # /Lang on the structure elements (writers/pdflang.py)
     with atomic_path(target) as tmp:
         document.write_pdf(str(tmp), pdf_variant=variant)
     return target

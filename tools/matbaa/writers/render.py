@@ -9,6 +9,14 @@ One note model, two renderings:
   show as a pop-up.
 Output is well-formed XHTML in both cases (the EPUB needs it, WeasyPrint
 does not mind).
+
+The block constructs of Pandoc's Markdown (markdown.py, mdext/) render the same
+in both editions but for a few attributes: an ordered list carries its
+numbering as `type`/`start` and a class naming its CSS counter style (the
+delimiter, which HTML cannot say); a figure or an image its file, copied into
+the print document's assets or packed in the EPUB under a name made of its
+content (`media/<digest>.png`); epigraph and dedication divs their EPUB
+semantics (epub:type and the DPUB-ARIA role).
 """
 from __future__ import annotations
 
@@ -20,6 +28,13 @@ from markdown_it.renderer import RendererHTML
 from ..model import Book, Note
 
 SAFE_ATTRS = {"class", "id", "lang"}
+ALIGN = {"text-align:left": "left", "text-align:right": "right", "text-align:center": "center"}
+LIST_TYPE = {"decimal": "1", "lower-alpha": "a", "upper-alpha": "A", "lower-roman": "i", "upper-roman": "I"}
+DIV_SEMANTICS = {"epigraph": ("epigraph", "doc-epigraph"), "dedication": ("dedication", "doc-dedication")}
+
+
+def _attrs(attrs: dict) -> str:
+    return "".join(f' {k}="{escape(str(v))}"' for k, v in attrs.items())
 
 # A space standing alone between two inline elements (two glossary marks:
 # `</a> <a class="term">`) is a text box holding only a space in WeasyPrint,
@@ -74,6 +89,12 @@ class BookRenderer(RendererHTML):
             "pagebreak": self._pagebreak,
             "forced_break": self._forced_break,
             "paragraph_open": self._paragraph_open,
+            "ordered_list_open": self._ordered_list_open,
+            "th_open": self._cell_open,
+            "td_open": self._cell_open,
+            "figure_open": self._figure_open,
+            "image": self._image,
+            "div_open": self._div_open,
             "paragraph_close": self._paragraph_close,
             "link_open": self._link_open,
             "heading_open": self._heading_open,
@@ -138,11 +159,66 @@ class BookRenderer(RendererHTML):
         if tokens[idx].hidden and not split:
             # a tight list's item: no <p> (markdown-it's own rule; a split one in print keeps it)
             return self.renderToken(tokens, idx, options, env)
-        attrs = ' class="split"' if split else ""
+        classes = " ".join(c for c, on in (("split", split), ("attribution", tokens[idx].meta.get("attribution")))
+                           if on)
+        attrs = f' class="{classes}"' if classes else ""
         if self.mode == "print" and self.source and tokens[idx].map:
             # where the paragraph comes from, for the proof (attributes do not change the layout)
             attrs += f' data-src="{escape(self.source)}:{tokens[idx].map[0] + 1}"'
         return f"<p{attrs}>"
+
+    # -- blocks of Pandoc's Markdown (mdext/) ----------------------------
+
+    def _ordered_list_open(self, tokens, idx, options, env) -> str:
+        tok = tokens[idx]
+        style, delim = tok.meta.get("style", "decimal"), tok.meta.get("delim", "period")
+        attrs = {}
+        if style != "decimal":
+            attrs["type"] = LIST_TYPE[style]
+        if "start" in tok.attrs:
+            attrs["start"] = tok.attrs["start"]
+            if self.mode == "print":    # WeasyPrint (70) ignores `start`; it honours the counter
+                attrs["style"] = f"counter-reset: list-item {int(tok.attrs['start']) - 1}"
+        if (style, delim) != ("decimal", "period"):
+            attrs["class"] = f"{style}-{delim}"   # its @counter-style in the CSS
+        return f"<ol{_attrs(attrs)}>\n"
+
+    def _cell_open(self, tokens, idx, options, env) -> str:
+        tok = tokens[idx]
+        align = ALIGN.get(str(tok.attrs.get("style", "")))
+        return f'<{tok.tag} class="align-{align}">' if align else f"<{tok.tag}>"
+
+    def _src(self, image) -> str:
+        media = image.meta.get("media")
+        if not media:                   # not checked by the reader (refused there)
+            return str(image.attrs.get("src", ""))
+        return ("matbaa-media:" if self.mode == "print" else "media/") + media   # writers/pdf.MEDIA_SCHEME
+
+    def _img(self, image, css_class: str = "") -> str:
+        alt = image.attrs.get("fig-alt") or self.renderInlineAsText(image.children or [], self.options, {})
+        cls = f' class="{css_class}"' if css_class else ""
+        return f'<img{cls} src="{escape(self._src(image))}" alt="{escape(alt)}" />'
+
+    def _image(self, tokens, idx, options, env) -> str:
+        return self._img(tokens[idx], "inline")
+
+    def _figure_open(self, tokens, idx, options, env) -> str:
+        tok = tokens[idx]
+        src = ""
+        if self.mode == "print" and self.source and tok.map:
+            src = f' data-src="{escape(self.source)}:{tok.map[0] + 1}"'
+        return f'<figure class="figure"{_attrs(tok.attrs)}{src}>\n{self._img(tok.meta["image"])}\n'
+
+    def _div_open(self, tokens, idx, options, env) -> str:
+        attrs = dict(tokens[idx].attrs)
+        if self.mode == "epub":
+            for name in str(attrs.get("class", "")).split():
+                if name in DIV_SEMANTICS:
+                    attrs["epub:type"], attrs["role"] = DIV_SEMANTICS[name]
+                    break
+        if "lang" in attrs and self.mode == "epub":
+            attrs["xml:lang"] = attrs["lang"]
+        return f"<div{_attrs(attrs)}>\n"
 
     def _link_open(self, tokens, idx, options, env) -> str:
         """A link resolved by transforms.structure: print, to the id in the one

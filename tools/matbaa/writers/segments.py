@@ -39,7 +39,7 @@ ENGINE_PARTS = ("css", "fonts", "hyphenation")       # styles/ folders that chan
 # matbaa's code that turns a piece's HTML into its layout and page map (the
 # code that writes the HTML needs no place here: the HTML itself is hashed)
 LAYOUT_CODE = ("writers/pdf.py", "writers/segments.py", "pagemap.py", "hyphenation.py", "collate.py", "words.py",
-               "linebreak.py")
+               "linebreak.py", "writers/pdflang.py")
 
 
 @dataclasses.dataclass
@@ -101,6 +101,9 @@ def _cached(key: str) -> Piece | None:
 def _store(key: str, piece: Piece, document) -> Piece:
     from ..files import atomic_path
 
+    from .pdflang import install
+
+    install()                                   # /Lang on the structure elements
     cache = _STATE["cache"]
     target = cache / f"{key}.pdf"
     with atomic_path(target) as tmp:
