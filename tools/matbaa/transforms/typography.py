@@ -269,6 +269,8 @@ def apply_to_tokens(tokens: list[Token], rules: Rules | str) -> None:
 
 def apply(book, report) -> None:
     rules = rules_for(book.lang)
+    if isinstance(book.meta.get("rights"), str):     # printed on the imprint page
+        book.meta["rights"] = transform_text(book.meta["rights"], rules)
     for part in book.parts:
         if part.title:
             part.title = transform_text(part.title, rules)
