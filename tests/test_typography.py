@@ -96,3 +96,6 @@ def test_a_code_span_after_a_space_keeps_its_break():
     apply_to_tokens(tokens, "fr")
     texts = [c.content for c in tokens[1].children if c.type == "text"]
     assert texts[0].endswith(" \u200b") and texts[1] == " et \u200b" and not texts[2].endswith("\u200b")
+    tokens = md.parse("sous\n`/usr/local/`\n")
+    apply_to_tokens(tokens, "fr")
+    assert [c.type for c in tokens[1].children] == ["text", "softbreak", "text", "code_inline"]

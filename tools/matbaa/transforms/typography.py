@@ -258,15 +258,19 @@ def apply_to_tokens(tokens: list[Token], rules: Rules | str) -> None:
                     state.prev = " "
                 elif child.type == "code_inline" and child.content:
                     state.prev = child.content[-1]
-                    if child.content[0] in NO_BREAK_BEFORE and children and children[-1].type == "text" \
-                            and children[-1].content.endswith(" "):
-                        children[-1].content += ZWSP
+                    if child.content[0] in NO_BREAK_BEFORE and children:
+                        if children[-1].type == "text" and children[-1].content.endswith(" "):
+                            children[-1].content += ZWSP
+                        elif children[-1].type == "softbreak":        # a line end of the source
+                            children.append(_text(ZWSP))
                 children.append(child)
         tok.children = children
 
 
 def apply(book, report) -> None:
     rules = rules_for(book.lang)
+    if isinstance(book.meta.get("rights"), str):     # printed on the imprint page
+        book.meta["rights"] = transform_text(book.meta["rights"], rules)
     for part in book.parts:
         if part.title:
             part.title = transform_text(part.title, rules)
