@@ -87,27 +87,38 @@ def ms(tmp_path) -> Path:
     return root
 
 
-def _write_line(ms: Path, n: int, text: str) -> None:
-    """Replace line n (1-based) of the first chapter."""
+def _line_of(ms: Path, start: str) -> int:
+    """The line (1-based) of the first chapter that begins with `start`."""
+    lines = (ms / "chapters" / "01-first.md").read_text(encoding="utf-8").split("\n")
+    return next(i for i, line in enumerate(lines, 1) if line.startswith(start))
+
+
+SHOWS, SECOND = "This sample shows how", "A second paragraph"
+
+
+def _write_line(ms: Path, start: str, text: str) -> int:
+    """Replace the first chapter's line that begins with `start`; its number."""
+    n = _line_of(ms, start)
     p = ms / "chapters" / "01-first.md"
     lines = p.read_text(encoding="utf-8").split("\n")
     lines[n - 1] = text
     p.write_text("\n".join(lines), encoding="utf-8")
+    return n
 
 
 def _cite_both(ms: Path) -> None:
-    _write_line(ms, 4, "This sample shows how a chapter is written [@doe2001, p. 12; @roe1999].")
+    _write_line(ms, SHOWS, "This sample shows how a chapter is written [@doe2001, p. 12; @roe1999].")
 
 
 def test_unknown_key_is_a_located_error(ms):
     _cite_both(ms)
-    _write_line(ms, 6, "A second paragraph, as @nobody2020 says.")
+    line = _write_line(ms, SECOND, "A second paragraph, as @nobody2020 says.")
     with pytest.raises(ManuscriptError) as exc:
         load(ms)
     found = [(d.code, d.location.file.name, d.location.line) for d in exc.value.report.errors]
-    assert found == [("B001", "01-first.md", 6)]
+    assert found == [("B001", "01-first.md", line)]
     assert "@nobody2020" in exc.value.report.errors[0].message
-    assert str(exc.value.report.errors[0]).startswith(f"{ms / 'chapters' / '01-first.md'}:6: B001: error:")
+    assert str(exc.value.report.errors[0]).startswith(f"{ms / 'chapters' / '01-first.md'}:{line}: B001: error:")
 
 
 def test_unknown_key_in_a_note_is_located_on_its_line(ms):
@@ -139,7 +150,7 @@ def test_in_text_citation_in_running_text_keeps_the_word_count(ms, tmp_path):
     walker and the text-side count both leave it out (segments.py checks that
     they agree, part by part); the whole-document build is the reference."""
     _cite_both(ms)
-    _write_line(ms, 6, "A second paragraph, as @doe2001 [p. 3] says, with a [congress]{term=congress} of 1997–2001.")
+    _write_line(ms, SECOND, "A second paragraph, as @doe2001 [p. 3] says, with a [congress]{term=congress} of 1997–2001.")
     pdf, _ = build_pdf(ms, tmp_path / "out", jobs=1)
     with pdfplumber.open(pdf) as doc:
         text = "\n".join(p.extract_text() or "" for p in doc.pages)

@@ -9,7 +9,8 @@ import json
 import pdfplumber
 import pytest
 
-from matbaa.collate import _inline_text, words
+from matbaa.collate import _inline_text
+from matbaa.words import words     # the page map's rule (collate.words normalises dashes for collation)
 from matbaa.pagemap import HYPHEN_CHARS, WORD_JOINER
 
 BODY_PT = 10.5

@@ -15,8 +15,8 @@ and glossary marks, line breaks (a space), no-break spaces (they separate
 words, as any space does).  What is not: a note call and the note (the note's
 own words are counted apart), a citation (`<span class="citation">`, made by
 the build like a note call, not written word for word by the author), an image
-(its alternative text is not printed on the page; a figure's caption, made of
-it, is left out too), a code block, the generated
+(its alternative text is not printed on the page; a figure's caption is
+running text: mdext/blocks.py makes it an inline token of its own), a code block, the generated
 text of a cross-reference's page number (CSS generated content).
 tests/test_words.py checks this against WeasyPrint's own layout.
 """
@@ -34,9 +34,8 @@ TEXT_TYPES = frozenset({"text", "code_inline"})
 SPACE_TYPES = frozenset({"softbreak", "hardbreak"})
 #: classes of the output elements that are not running text (see the module's text)
 SKIPPED_CLASSES = frozenset({"footnote", "noteref", "citation", "chapter-title", "no-words"})
-#: output elements that are not running text: images (their alt text, and a figure's
-#: caption, which is the image's alt text: ![caption](file.png)) and code blocks
-SKIPPED_TAGS = frozenset({"img", "pre", "svg", "figcaption"})
+#: output elements that are not running text: images (their alt text) and code blocks
+SKIPPED_TAGS = frozenset({"img", "pre", "svg"})
 #: output elements that end a line of text (a word never runs on from one to the next)
 BLOCK_TAGS = frozenset({"p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "div", "section", "blockquote", "td",
                         "th", "dt", "dd", "figcaption", "tr", "ol", "ul", "dl", "table", "figure", "aside"})
