@@ -166,3 +166,27 @@ def test_pdf_text_and_pages(second):
         assert phrase in text
     assert "{#" not in text and "]{" not in text and "[^" not in text    # no markup printed raw
     assert words(text)
+
+
+def test_headings_are_typeset_in_the_contents_outline_and_nav(second):
+    """A sub-heading's text in the contents, the PDF outline and the EPUB nav is
+    the typeset one (curly apostrophe, narrow space before ?), as in the text."""
+    import pdfplumber
+    from pypdf import PdfReader
+
+    _book, pdf, epub, _ = second
+    with pdfplumber.open(pdf) as doc:
+        contents = next(p.extract_text() for p in doc.pages if "Table des matières" in (p.extract_text() or ""))
+    nav = "".join(_xhtml(epub, next(n for n in _chapter_docs(epub) if n.endswith("nav.xhtml"))).itertext())
+
+    def titles(items):
+        for it in items:
+            if isinstance(it, list):
+                yield from titles(it)
+            else:
+                yield it.title
+    outline = " ".join(titles(PdfReader(str(pdf)).outline))
+    for where in (contents, nav, outline):
+        assert "Qu’est-ce que cette FAQ" in where
+        assert "Qu'est" not in where
+    assert "FAQ\u202f?" in nav and "FAQ\u202f?" in outline

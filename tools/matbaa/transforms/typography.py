@@ -277,6 +277,8 @@ def apply(book, report) -> None:
     for chapter in book.chapters:
         if chapter.title:                     # a chapter's title, taken out of its tokens
             chapter.title = transform_text(chapter.title, rules)
+        for heading in chapter.headings:      # its plain text, as the contents, outline and nav print it
+            heading.text = transform_text(heading.text, rules)
         apply_to_tokens(chapter.tokens, rules)
     for note in book.notes.values():
         apply_to_tokens(note.tokens, rules)
