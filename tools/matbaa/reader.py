@@ -50,6 +50,16 @@ def read_text(path: Path, report: Report, digests: dict[str, str] | None = None)
     return unicodedata.normalize("NFC", text)
 
 
+def _named_file(root: Path, rel: str, report: Report, meta_path: Path, line: int | None,
+                message: str) -> Path | None:
+    """A file book.yaml names (at `line`): its path, or None with M006 reported."""
+    path = root / rel
+    if path.is_file():
+        return path
+    report.add("M006", meta_path, line, message)
+    return None
+
+
 def read_labels(styles: Path, lang: str, meta_path: Path, report: Report,
                 line: int | None = None, names_for: list[str] = ()) -> dict[str, str]:
     """The labels of the book's language: every key of the English table is
@@ -397,11 +407,9 @@ def read_book(root: Path, styles: Path, report: Report) -> Book | None:
                          list(gloss["languages"]) if gloss else [])
     glossary = []
     if gloss:
-        gpath = root / gloss["file"]
-        if not gpath.is_file():
-            report.add("M006", meta_path, config.line_of(gloss, "file"),
-                       f"glossary file '{gloss['file']}' does not exist in {root}.")
-        else:
+        gpath = _named_file(root, gloss["file"], report, meta_path, config.line_of(gloss, "file"),
+                            f"glossary file '{gloss['file']}' does not exist in {root}.")
+        if gpath is not None:
             glossary = read_glossary(gpath, gloss["languages"], report, digests)
 
     md = make_parser()
@@ -430,11 +438,9 @@ def read_book(root: Path, styles: Path, report: Report) -> Book | None:
 
     corrections: list[dict] = []
     if meta.get("corrections"):
-        cpath = root / meta["corrections"]
-        if not cpath.is_file():
-            report.add("M006", meta_path, config.line_of(meta, "corrections"),
-                       f"corrections file '{meta['corrections']}' does not exist.")
-        else:
+        cpath = _named_file(root, meta["corrections"], report, meta_path, config.line_of(meta, "corrections"),
+                            f"corrections file '{meta['corrections']}' does not exist.")
+        if cpath is not None:
             ctext = read_text(cpath, report, digests)
             cdata = config.load_yaml(ctext, cpath, report, "C001") if ctext is not None else None
             if cdata is not None and not isinstance(cdata, list):
@@ -450,26 +456,23 @@ def read_book(root: Path, styles: Path, report: Report) -> Book | None:
     if meta.get("bibliography"):
         from .citations import load_references
 
-        bpath = root / meta["bibliography"]
-        if not bpath.is_file():
-            report.add("M006", meta_path, config.line_of(meta, "bibliography"),
-                       f"bibliography file '{meta['bibliography']}' does not exist in {root}.")
-        else:
+        bpath = _named_file(root, meta["bibliography"], report, meta_path, config.line_of(meta, "bibliography"),
+                            f"bibliography file '{meta['bibliography']}' does not exist in {root}.")
+        if bpath is not None:
             btext = read_text(bpath, report, digests)
             if btext is not None:
                 references = load_references(bpath, btext, report)
     if meta.get("csl"):
-        if not (root / meta["csl"]).is_file():
-            report.add("M006", meta_path, config.line_of(meta, "csl"), f"CSL style '{meta['csl']}' does not exist in {root}.")
-        else:
-            read_text(root / meta["csl"], report, digests)      # its digest keys the EPUB's caches
-    if meta.get("source", {}).get("file") and not (root / meta["source"]["file"]).is_file():
-        report.add("M006", meta_path, config.line_of(meta["source"], "file"),
-                   f"source file '{meta['source']['file']}' does not exist.")
+        csl = _named_file(root, meta["csl"], report, meta_path, config.line_of(meta, "csl"),
+                          f"CSL style '{meta['csl']}' does not exist in {root}.")
+        if csl is not None:
+            read_text(csl, report, digests)      # its digest keys the EPUB's caches
+    if meta.get("source", {}).get("file"):
+        _named_file(root, meta["source"]["file"], report, meta_path, config.line_of(meta["source"], "file"),
+                    f"source file '{meta['source']['file']}' does not exist.")
     for j, rel in enumerate((meta.get("source") or {}).get("files") or []):
-        if not (root / rel).is_file():
-            report.add("M006", meta_path, config.line_of(meta["source"]["files"], j),
-                       f"source file '{rel}' does not exist; fix its name under 'source: files:'.")
+        _named_file(root, rel, report, meta_path, config.line_of(meta["source"]["files"], j),
+                    f"source file '{rel}' does not exist; fix its name under 'source: files:'.")
 
     book = Book(root=root, meta=meta, parts=parts, notes=notes, glossary=glossary,
                 labels=labels, corrections=corrections, references=references)
