@@ -21,8 +21,9 @@ descendants, summed over the process tree: see run_measured).  Measured, each
     epub_after_pdf  `matbaa build epub` beside a fresh PDF (page map present),
                     what `make pdf epub` does after the PDF; the EPUB's own cache
                     emptied before each run (the cover PNG stays cached)
-    pdf_optimal     the same with book.yaml print: linebreak: optimal (total-fit
-                    line breaking, linebreak.py): the time with the breaker
+    pdf_greedy      the same with book.yaml print: linebreak: greedy (WeasyPrint's
+                    first fit instead of total-fit line breaking, linebreak.py):
+                    the time without the breaker
     pdf_rebuild     `matbaa build pdf` after one sentence of one chapter changed
     epub_repeat     `matbaa build epub` again, nothing changed (its cache filled)
     epub_rebuild    then `matbaa build epub` (as `make pdf epub` runs them; the
@@ -81,12 +82,12 @@ STYLES = ROOT / "styles"
 
 NOTE_ID = re.compile(r"\[\^([^\]\s]+)\]")
 
-PDF_ROWS = ("pdf_full", "pdf_optimal", "pdf_rebuild", "make_noop")
+PDF_ROWS = ("pdf_full", "pdf_greedy", "pdf_rebuild", "make_noop")
 EPUB_ROWS = ("epub_full", "epub_after_pdf", "epub_repeat", "epub_rebuild")
 ANCHOR_OF = {**{k: "weasyprint" for k in PDF_ROWS}, **{k: "pandoc" for k in EPUB_ROWS}}
 ROW_TITLES = {
     "pdf_full": "PDF, full build",
-    "pdf_optimal": "PDF, full build, print: linebreak: optimal (linebreak.py)",
+    "pdf_greedy": "PDF, full build, print: linebreak: greedy (WeasyPrint's first fit)",
     "pdf_rebuild": "PDF, rebuild after a one-sentence edit",
     "make_noop": "make pdf epub, nothing changed",
     "epub_full": "EPUB, full build (no page map yet)",
@@ -303,9 +304,9 @@ def note(msg: str) -> None:
     print(f"bench: {msg}", file=sys.stderr, flush=True)
 
 
-SKIPPABLE = ("pdf", "epub_full", "rebuild", "make_noop", "phases", "anchors", "spacing", "optimal")
+SKIPPABLE = ("pdf", "epub_full", "rebuild", "make_noop", "phases", "anchors", "spacing", "greedy")
 # "pdf" skips all that needs it
-OPTIMAL = {"linebreak": "optimal"}      # the book.yaml print options of the pdf_optimal row
+GREEDY = {"linebreak": "greedy"}        # the book.yaml print options of the pdf_greedy row
 
 
 def bench_size(n: int, runs: int, out: Path, source: Path, styles: Path, phase_runs: int = 1,
@@ -347,20 +348,20 @@ def bench_size(n: int, runs: int, out: Path, source: Path, styles: Path, phase_r
         samples = series("pdf_full", pdf_full)
         m["pdf_full"] = summarize(samples, pages=pdf_pages(pdf), bytes=pdf.stat().st_size)
 
-    # the same book with total-fit line breaking (linebreak.py), or without it when
-    # the book already asks for it: the build time with and without the breaker
-    optimal_dir = work / "build-optimal"
-    if "pdf" not in skip and "optimal" not in skip:
-        ms_opt = work / "manuscript-optimal"
-        make_synthetic(source, ms_opt, n, OPTIMAL)
+    # the same book broken first-fit by WeasyPrint (print: linebreak: greedy): the
+    # build time with and without the total-fit breaker (linebreak.py, the default)
+    greedy_dir = work / "build-greedy"
+    if "pdf" not in skip and "greedy" not in skip:
+        ms_greedy = work / "manuscript-greedy"
+        make_synthetic(source, ms_greedy, n, GREEDY)
 
-        def pdf_optimal(r):
-            if optimal_dir.exists():
-                shutil.rmtree(optimal_dir)
-            return run_measured([py, "-m", "matbaa", "build", "pdf", "-m", str(ms_opt), "-o", str(optimal_dir),
-                                 "--styles", str(styles)], logs / f"pdf_optimal-{r}.log")
-        samples = series("pdf_optimal", pdf_optimal)
-        m["pdf_optimal"] = summarize(samples, pages=pdf_pages(optimal_dir / f"{book_id}.pdf"), print=OPTIMAL)
+        def pdf_greedy(r):
+            if greedy_dir.exists():
+                shutil.rmtree(greedy_dir)
+            return run_measured([py, "-m", "matbaa", "build", "pdf", "-m", str(ms_greedy), "-o", str(greedy_dir),
+                                 "--styles", str(styles)], logs / f"pdf_greedy-{r}.log")
+        samples = series("pdf_greedy", pdf_greedy)
+        m["pdf_greedy"] = summarize(samples, pages=pdf_pages(greedy_dir / f"{book_id}.pdf"), print=GREEDY)
 
     # the anchors: (a) WeasyPrint alone on matbaa's own print HTML, the very
     # document of the PDF build's last layout (what `matbaa build html` writes),
@@ -479,7 +480,7 @@ def bench_size(n: int, runs: int, out: Path, source: Path, styles: Path, phase_r
     editor.restore()
     result = {"book": info, "measurements": m}
     if "spacing" not in skip:
-        result["spacing"] = spacing_figures(work, main, book_id, optimal_dir)
+        result["spacing"] = spacing_figures(work, main, book_id, greedy_dir)
     if "phases" not in skip:
         phases = []
         for r in range(1, phase_runs + 1):
@@ -504,13 +505,13 @@ def _print_settings(manuscript: Path) -> dict:
     return {k: v for k, v in (meta.get("print") or {}).items() if isinstance(v, str)}
 
 
-def spacing_figures(work: Path, main: Path, book_id: str, optimal: Path | None = None) -> dict:
-    """The word spacing of matbaa's PDF (body, notes), of its build with the
-    total-fit breaker, and of the Typst anchor."""
+def spacing_figures(work: Path, main: Path, book_id: str, greedy: Path | None = None) -> dict:
+    """The word spacing of matbaa's PDF (body, notes), of its build broken
+    first-fit (linebreak: greedy), and of the Typst anchor."""
     from . import spacing
 
     out = {}
-    for tag, folder in (("matbaa", main), ("matbaa_optimal", optimal)):
+    for tag, folder in (("matbaa", main), ("matbaa_greedy", greedy)):
         pdf = folder / f"{book_id}.pdf" if folder else None
         if pdf and pdf.is_file():
             figs = spacing.measure(pdf, pages=spacing.body_pages(folder / f"{book_id}.pages.json"))
@@ -521,9 +522,9 @@ def spacing_figures(work: Path, main: Path, book_id: str, optimal: Path | None =
     return out
 
 
-SPACING_ROWS = (("matbaa", "matbaa, body"), ("matbaa_notes", "matbaa, notes"),
-                ("matbaa_optimal", "matbaa, linebreak: optimal, body"),
-                ("matbaa_optimal_notes", "matbaa, linebreak: optimal, notes"), ("typst", "Typst, body (anchor)"))
+SPACING_ROWS = (("matbaa", "matbaa (total fit), body"), ("matbaa_notes", "matbaa (total fit), notes"),
+                ("matbaa_greedy", "matbaa, linebreak: greedy, body"),
+                ("matbaa_greedy_notes", "matbaa, linebreak: greedy, notes"), ("typst", "Typst, body (anchor)"))
 
 
 def spacing_table(figs: dict) -> list[str]:

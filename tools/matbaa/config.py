@@ -185,13 +185,18 @@ SCHEMA: dict[str, Key] = {
         "margin-outer": Key("str", False, "outer margin (16mm)", _pattern(LENGTH, "a length (16mm)")),
         "font-size": Key("str", False, "body type size (10.5pt)", _pattern(LENGTH, "a length (10.5pt)")),
         # line breaking of paragraphs (tools/matbaa/linebreak.py)
-        "linebreak": Key("str", False, "greedy (default: WeasyPrint's first fit) or optimal (total fit, Knuth-Plass)",
+        "linebreak": Key("str", False, "optimal (default: total fit, Knuth-Plass) or greedy (WeasyPrint's first fit)",
                          _one_of("greedy", "optimal")),
         "tolerance": Key("number", False, "optimal: the largest badness of a line (200)", _at_least(1)),
-        "hyphen-penalty": Key("number", False, "optimal: the penalty of a hyphenated line (500)", _at_least(0)),
-        "stretch": Key("number", False, "optimal: how far a space stretches at badness 100, in spaces (0.6)",
+        "hyphen-penalty": Key("number", False, "optimal: the penalty of a hyphenated line (700)", _at_least(0)),
+        "stretch": Key("number", False, "optimal: how far a space stretches at badness 100, in spaces (0.8)",
                        _at_least(0.01)),
-        "shrink": Key("number", False, "optimal: how far a space may shrink, a share of it (0.5)", _at_least(0)),
+        "shrink": Key("number", False, "optimal: how far a space may shrink, a share of it (0.333)",
+                      lambda v: None if 0 <= v < 1 else f"{v} is not from 0 to 1 (a share of a space)"),
+        "expansion": Key("number", False, "optimal: how far a line's letters may be tracked wider or narrower, "
+                         "a share of their width (0.02; 0: never)",
+                         lambda v: None if 0 <= v <= 0.05 else f"{v} is not from 0 to 0.05 (5 %)"),
+        "protrusion": Key("bool", False, "optimal: a line-end hyphen, stop or comma hangs into the margin (true)"),
     }),
     "hyphenation": Key("map", False, "hyphenation of the book's language", keys={
         "exceptions": Key("list[str]", False, "words with their allowed breaks (proq-ram); no hyphen: never break"),
@@ -226,6 +231,8 @@ def _type_ok(kind: str, value: Any) -> bool:
         return isinstance(value, dict)
     if kind == "number":
         return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if kind == "bool":
+        return isinstance(value, bool)
     raise ValueError(kind)
 
 
@@ -238,6 +245,7 @@ _KIND_WORDS = {
     "int": "a whole number",
     "map": "a mapping of keys",
     "number": "a number",
+    "bool": "true or false",
 }
 
 

@@ -6,33 +6,47 @@ much that is.  Here every paragraph of running text (chapters' <p>, and the
 notes' paragraphs) is broken as a whole, as TeX breaks it:
 
 * the paragraph is a list of boxes (words and pieces of words, their widths
-  from Pango with the very computed styles WeasyPrint uses: see `Measurer`),
-  glue (the spaces: the face's space width, 0.2 em in Vollkorn, stretchable by
-  `stretch` spaces at badness 100 and shrinkable by `shrink` of it: WeasyPrint
-  only ever adds to a space, so the paragraph is given a negative word-spacing
-  of that much and its ragged last line a span of natural spaces) and
-  penalties (the book's hyphenation points, with hyphenate-limit-chars of the
-  style, at `hyphen-penalty`; a break after an explicit hyphen or a dash);
+  from Pango with the very computed styles WeasyPrint uses: see `Measurer`;
+  the generated content of inline elements, such as a note number's "." from
+  ::after, is measured there too), glue (the spaces: the face's space width,
+  0.2 em in Vollkorn, stretchable by `stretch` spaces at badness 100 and
+  shrinkable by `shrink` of it: WeasyPrint only ever adds to a space, so the
+  paragraph is given a negative word-spacing of that much and its ragged last
+  line a span of natural spaces) and penalties (the book's hyphenation points,
+  with hyphenate-limit-chars of the style, at `hyphen-penalty`; a break after
+  an explicit hyphen or a dash);
+* pdfTeX's microtypography: a box also stretches and shrinks by `expansion`
+  of its width (font expansion, done here by the letter-spacing of the line's
+  letters, since WeasyPrint cannot scale glyphs; a word holding one of the
+  face's ligatures is left out, because Pango, as CSS asks, undoes a ligature
+  whose letters are spaced), and a line-end hyphen, stop, comma or quote hangs
+  into the margin by a share of its width (protrusion, `HANG`), so that the
+  line's measure is that much longer;
 * `breaks` finds the breaks of least total demerits (badness from how much
-  each line's spaces stretch or shrink, fitness classes with a penalty for
-  adjacent lines of very different looseness, a penalty for consecutive
-  hyphenated lines and none allowed beyond two, a penalty for a hyphen on the
-  last full line; looseness 0), in TeX's passes (tolerance, emergency
-  tolerance, then any badness);
+  each line stretches or shrinks, fitness classes with a penalty for adjacent
+  lines of very different looseness, a penalty for consecutive hyphenated
+  lines and none allowed beyond two, a penalty for a hyphen on the last full
+  line), in TeX's passes (tolerance, emergency tolerance, then any badness);
 * a hyphen at a page's end is found after the layout, by the layout loop
   (writers/pdf.correct): the word is marked `nohyph`, which here takes its
   hyphenation points away (an infinite penalty), and the paragraph is broken
-  again in the next round;
+  again in the next round into as many lines as before if it can be (TeX's
+  looseness, counted from the lines it had), so that the pages after it stay
+  as they were;
 * `impose` writes the chosen breaks into the print HTML so that WeasyPrint
   sets exactly those lines: inside a line every space becomes a no-break space
   (U+00A0, which WeasyPrint justifies like a space), a chosen hyphenation
   point becomes a visible hyphen U+2010 (a break opportunity after it, the
   character WeasyPrint draws when it hyphenates: the page map and the text
   layer join such a line end to the next line, so the word is still read
-  whole), and an explicit hyphen not chosen gets a word joiner after it.  The
-  spaces between lines stay spaces: WeasyPrint, breaking first-fit, can only
-  break there, and each line fits, so it sets the lines chosen here; the last
-  line stays ragged, the paragraph still one block (orphans, widows, notes).
+  whole), and an explicit hyphen not chosen gets a word joiner after it; a
+  line's letters go in a span of its letter-spacing (span.kx: the share of the
+  line's adjustment its expansion takes, at the same ratio as its spaces',
+  as pdfTeX shares it), and a hanging glyph in a span of negative right
+  margin (span.kh).  The spaces between lines stay spaces: WeasyPrint,
+  breaking first-fit, can only break there, and each line fits, so it sets
+  the lines chosen here; the last line stays ragged, the paragraph still one
+  block (orphans, widows, notes).
 
 book.yaml: print: {linebreak: optimal | greedy, tolerance, hyphen-penalty, ...}.
 
@@ -48,22 +62,31 @@ import functools
 import html as htmllib
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 INF = 10000                 # a penalty of INF forbids a break, -INF forces one
 
 DEFAULTS = {
-    "linebreak": "greedy",
+    "linebreak": "optimal",
     "tolerance": 200,          # largest badness of a line (TeX's \tolerance)
     "emergency-tolerance": 2000,   # second pass, for a paragraph with no solution within `tolerance`
-    "hyphen-penalty": 500,     # TeX's \hyphenpenalty (50 there; higher here: fewer hyphens)
+    "hyphen-penalty": 700,     # TeX's \hyphenpenalty (50 there; higher here: fewer hyphens)
     "line-penalty": 10,        # TeX's \linepenalty
     "double-hyphen-demerits": 3000,
     "final-hyphen-demerits": 5000,
     "adjacent-demerits": 3000,     # lines of non-adjacent fitness classes (TeX's \adjdemerits)
-    "stretch": 0.6,            # a space may stretch by this many times its width at badness 100
-    "shrink": 0.5,             # ... and shrink by this share of its width (set as a negative word-spacing)
+    "stretch": 0.8,            # a space may stretch by this many times its width at badness 100
+    "shrink": 0.333,           # ... and shrink by this share of its width (set as a negative word-spacing;
+                               # TeX's and Typst's third: a space is never under two thirds of its width)
+    "expansion": 0.02,         # a line's letters may be tracked wider or narrower by this share of their
+                               # width (pdfTeX's font expansion, microtype's stretch=20, shrink=20)
+    "protrusion": True,        # a line-end hyphen, stop, comma ... hangs into the margin (see HANG)
 }
+# How much of its width a glyph at a line's end hangs into the right margin
+# (margin kerning; microtype's default protrusion set, rounded): the edge of
+# the text block then looks straight to the eye, though it is not to a ruler.
+HANG = {".": 0.7, ",": 0.6, "-": 0.7, "\u2010": 0.7, "\u2013": 0.3, "\u2014": 0.2, ":": 0.5, ";": 0.3,
+        "!": 0.2, "?": 0.2, "\u201d": 0.5, "\u2019": 0.5, "\u00bb": 0.3, "\u203a": 0.3, '"': 0.5, "'": 0.5}
 NBSP, HYPHEN, WJ = "\u00a0", "\u2010", "\u2060"
 MARGIN = 1.0               # px a line is kept short of the measure (Pango's rounding, kerning across pieces)
 
@@ -78,6 +101,7 @@ class Item:
     flagged: bool = False  # a hyphen
     ref: object = None     # where the item comes from (for impose)
     text: str = ""         # a box's text (for a report)
+    hang: float = 0.0      # how far the line may hang into the margin if it ends here (protrusion)
 
 
 def optimal(book_meta: dict) -> bool:
@@ -91,11 +115,13 @@ def settings(book_meta: dict) -> dict:
 # ---------------------------------------------------------------- Knuth-Plass
 
 
-def breaks(items: list[Item], measure: float, opts: dict, tolerance: float | None = None) -> list[int] | None:
+def breaks(items: list[Item], measure: float, opts: dict, tolerance: float | None = None,
+           lines: int | None = None) -> list[int] | None:
     """Indexes of the items where the lines end (the last is the paragraph's
     end), of least total demerits; None if no set of breaks keeps every line
     within `tolerance` and the measure.  `items` ends with the finishing glue
-    and a forced break."""
+    and a forced break.  With `lines`, the best solution of that many lines if
+    there is one (TeX's \\looseness, counted from a known number of lines)."""
     tol = opts["tolerance"] if tolerance is None else tolerance
     line_pen, hyph_pen_dem = opts["line-penalty"], opts["double-hyphen-demerits"]
     final_dem, adj_dem = opts["final-hyphen-demerits"], opts["adjacent-demerits"]
@@ -103,13 +129,16 @@ def breaks(items: list[Item], measure: float, opts: dict, tolerance: float | Non
     # running sums of width and stretch up to each item
     sw, ss, sk = [0.0] * (n + 1), [0.0] * (n + 1), [0.0] * (n + 1)
     for i, it in enumerate(items):
+        # a box stretches and shrinks too when the font may be expanded (its letter-spacing)
         sw[i + 1] = sw[i] + (it.width if it.kind != "penalty" else 0.0)
-        ss[i + 1] = ss[i] + (it.stretch if it.kind == "glue" else 0.0)
-        sk[i + 1] = sk[i] + (it.shrink if it.kind == "glue" else 0.0)
+        ss[i + 1] = ss[i] + (it.stretch if it.kind != "penalty" else 0.0)
+        sk[i + 1] = sk[i] + (it.shrink if it.kind != "penalty" else 0.0)
     # an active node: (position, fitness, hyphen run) -> (demerits, previous node); every line
     # has the same measure (a first-line indent is a box), so the line number is not part of it
     # position: index of the break item; the next line starts after it (discarding glue and penalties)
-    start = {(-1, 1, 0): (0.0, None)}
+    count = lines is not None       # the line number is then part of a node
+    max_hang = max((it.hang for it in items), default=0.0)
+    start = {(-1, 1, 0, 0): (0.0, None)}
     active = dict(start)
     nodes = {}                      # every node made: key -> (demerits, previous key)
     nodes.update(start)
@@ -133,17 +162,22 @@ def breaks(items: list[Item], measure: float, opts: dict, tolerance: float | Non
                 continue
         else:
             continue
+        # a line ending here may hang its last glyph (a hyphen, a stop) into the margin
+        end_hang = it.hang if (it.kind == "penalty" and it.width) else (
+            items[b - 1].hang if b and items[b - 1].kind == "box" else 0.0)
         new: dict = {}
         for key in list(active):
-            pos, fit, run = key
+            pos, fit, run, ln = key
             s = starts.setdefault(pos, after(pos))
-            width = sw[b] - sw[s] + (it.width if it.kind == "penalty" else 0.0)
+            width = sw[b] - sw[s] + (it.width if it.kind == "penalty" else 0.0) - end_hang
             stretch = ss[b] - ss[s]
             shrink = sk[b] - sk[s]
             if width - shrink > measure - MARGIN:
                 if not (it.kind == "penalty" and it.penalty <= -INF and width <= measure):
-                    # too wide: this node can never begin a line that ends here or later
-                    del active[key]
+                    if width + end_hang - shrink - max_hang > measure - MARGIN:
+                        # too wide, however far a later line end may hang: this node
+                        # can never begin a line that ends here or later
+                        del active[key]
                     continue
             forced = it.kind == "penalty" and it.penalty <= -INF and b > 0 and items[b - 1].kind == "glue"
             if forced:
@@ -180,7 +214,7 @@ def breaks(items: list[Item], measure: float, opts: dict, tolerance: float | Non
             if abs(fitness - fit) > 1:
                 d += adj_dem
             total = active[key][0] + d
-            nk = (b, fitness, newrun)
+            nk = (b, fitness, newrun, ln + 1 if count else 0)
             if nk not in new or total < new[nk][0]:
                 new[nk] = (total, key)
         for nk, v in new.items():
@@ -189,6 +223,8 @@ def breaks(items: list[Item], measure: float, opts: dict, tolerance: float | Non
         if not active:
             return None
     ends = [(v[0], k) for k, v in nodes.items() if k[0] == n - 1]
+    if count and any(k[3] == lines for _d, k in ends):
+        ends = [(d, k) for d, k in ends if k[3] == lines]
     if not ends:
         return None
     key = min(ends)[1]
@@ -232,6 +268,17 @@ class Para:
     pieces: list            # [index of the text segment in `segs`, chain key]
     last_justified: bool = False
     tag: int = -1           # the segment of its opening tag
+    # generated content (::before, ::after) of the inline elements around a
+    # text segment: {segment: [element]} (see `_generated_key`)
+    before: dict = field(default_factory=dict)
+    after: dict = field(default_factory=dict)
+
+
+def _generated_key(kind: str, name: str, attrs: dict) -> tuple:
+    """What decides an inline element's generated content: its name, class and
+    data-* attributes (attr() reads them), and the paragraph's kind (its size)."""
+    return (kind, name, attrs.get("class", ""), tuple(sorted((k, v) for k, v in attrs.items()
+                                                         if k.startswith("data-") and k != "data-src")))
 
 
 def _paragraphs(segs: list[str]) -> list[Para]:
@@ -247,6 +294,13 @@ def _paragraphs(segs: list[str]) -> list[Para]:
     note_depth = 0
     prev_note = False
     bad = False                     # something the breaker does not measure
+    opened: list = []               # elements opened since the last text segment (their ::before)
+
+    def owner() -> Para | None:
+        """The paragraph the current position belongs to (None: in a note's frame)."""
+        if note is not None:
+            return note
+        return None if any("footnote" in a.get("class", "").split() for _n, a in stack) else body
     for i, seg in enumerate(segs):
         if i % 2 == 1:
             name, attrs, kind = _tag_info(seg)
@@ -270,6 +324,10 @@ def _paragraphs(segs: list[str]) -> list[Para]:
                     prev_note = False
                 elif name in ("img", "svg", "math", "code", "sub", "sup", "object", "iframe"):
                     bad = True
+                else:
+                    target = owner()
+                    if target is not None:
+                        opened.append(_generated_key(target.kind, name, attrs))
                 stack.append((name, attrs))
             elif kind == -1:
                 if not stack:                       # </p>
@@ -277,7 +335,11 @@ def _paragraphs(segs: list[str]) -> list[Para]:
                         paras.append(body)
                     body, prev_p = None, True
                     continue
-                stack.pop()
+                target = owner()
+                name_, attrs_ = stack.pop()
+                if target is not None and target.pieces and not (target is note and len(stack) == note_depth):
+                    target.after.setdefault(target.pieces[-1][0], []).append(
+                        _generated_key(target.kind, name_, attrs_))
                 if note is not None and len(stack) == note_depth:
                     if not bad:
                         paras.append(note)
@@ -289,10 +351,13 @@ def _paragraphs(segs: list[str]) -> list[Para]:
                 else:
                     bad = True
         elif seg and body is not None:
-            if note is not None:
-                note.pieces.append((i, ("note",) + _chain_key(stack[note_depth + 1:])))
-            elif not any("footnote" in a.get("class", "").split() for _n, a in stack):
-                body.pieces.append((i, ("body",) + _chain_key(stack)))
+            target = owner()
+            if target is not None:
+                chain = stack[note_depth + 1:] if target is note else stack
+                target.pieces.append((i, (target.kind,) + _chain_key(chain)))
+                if opened:
+                    target.before[i] = opened
+            opened = []
     return paras
 
 
@@ -306,9 +371,14 @@ class Measurer:
     document's head (the same stylesheets) and one sample of each nesting of
     inline elements found in the paragraphs, laid out once by `lay`."""
 
-    def __init__(self, head: str, keys: set[tuple], lay):
+    def __init__(self, head: str, keys: set[tuple], lay, generated: set[tuple] = frozenset()):
         self.keys = sorted(keys)
+        self.gen_keys = sorted(generated)
         samples_body, samples_note = [], []
+        for n, (kind, name, cls, data) in enumerate(self.gen_keys):
+            attrs = (f' class="{htmllib.escape(cls)}"' if cls else "") + "".join(
+                f' {k}="{htmllib.escape(v)}"' for k, v in data)
+            (samples_note if kind == "note" else samples_body).append(f"<{name}{attrs}>qzg{n}zq</{name}> ")
         for n, key in enumerate(self.keys):
             chain = key[1:]
             opens = "".join("<" + name + (f' class="{c}"' if c else "") + (f' lang="{lg}"' if lg else "") + ">"
@@ -325,12 +395,22 @@ class Measurer:
         self.measure = {}
         self.indent = {}
         found = {}
+        self.generated: dict[tuple, tuple[float, float]] = {}
 
         def walk(box, block=None):
             name = type(box).__name__
             if name == "TextBox":
                 for m in re.finditer(r"qz(\w+?)zq", box.text):
                     found[m.group(1)] = (box.style, block)
+            elif name == "InlineBox":
+                # an element's generated content: the widths of its children before
+                # and after the sample's text (its ::before and ::after boxes)
+                kids = box.children or []
+                at = [k for k, c in enumerate(kids) if type(c).__name__ == "TextBox" and re.match(r"qzg\d+zq", c.text)]
+                if at:
+                    n = int(re.match(r"qzg(\d+)zq", kids[at[0]].text).group(1))
+                    self.generated[self.gen_keys[n]] = (sum(c.margin_width() for c in kids[:at[0]]),
+                                                        sum(c.margin_width() for c in kids[at[0] + 1:]))
             if name in ("BlockBox", "FootnoteAreaBox") or (
                     getattr(box, "element_tag", "") == "span" and box.style["display"] == ("block", "flow")):
                 block = box
@@ -395,11 +475,16 @@ def _candidates(t: str, style, nowrap: bool, opts: dict) -> list[tuple[int, str]
 
 def _items(para: Para, segs: list[str], m: Measurer, opts: dict) -> list[Item] | None:
     """The boxes, glue and penalties of a paragraph; refs point at (kind,
-    segment, offset in its unescaped text) so that `impose` can find them."""
+    segment, offset in its unescaped text) so that `impose` can find them.
+    A box stretches and shrinks by `expansion` of its width (its letters'
+    tracking), unless its word holds a ligature of the face: tracking would
+    undo it (Pango, as CSS asks, sets tracked letters apart), so such a word
+    keeps its natural letter spacing."""
     items: list[Item] = []
     if para.indent and m.indent[para.kind]:
         items.append(Item("box", m.indent[para.kind]))
-    stretch_k = opts["stretch"]
+    stretch_k, expand = opts["stretch"], opts["expansion"]
+    hang = HANG if opts["protrusion"] else {}
     pending = None                          # a space not yet placed: (segment, offset, key, nowrap)
     for seg_index, key in para.pieces:
         if key == ("<br>",) or key not in m.styles:
@@ -407,6 +492,12 @@ def _items(para: Para, segs: list[str], m: Measurer, opts: dict) -> list[Item] |
         style = m.styles[key]
         text = htmllib.unescape(segs[seg_index])
         nowrap = style["white_space"] in ("nowrap", "pre")
+        # the ::before content of the elements opening here, ::after of those closing
+        # after it: boxes of their width (not tracked: our spans are inside them)
+        gen_before = sum(m.generated.get(g, (0.0, 0.0))[0] for g in para.before.get(seg_index, ()))
+        gen_after = sum(m.generated.get(g, (0.0, 0.0))[1] for g in para.after.get(seg_index, ()))
+        if gen_before:
+            items.append(Item("box", gen_before, text="::before"))
         for tok in re.finditer(r"\s+|\S+", text):
             t = tok.group()
             if t[0].isspace():
@@ -420,17 +511,26 @@ def _items(para: Para, segs: list[str], m: Measurer, opts: dict) -> list[Item] |
                     items.append(Item("penalty", penalty=INF))
                 items.append(Item("glue", w, w * stretch_k, w * opts["shrink"], ref=("space", s_seg, s_off)))
                 pending = None
+            e = 0.0 if _has_ligature(t, m.ligatures) else expand
+
+            def box(a: int, b: int) -> Item:
+                w = m.width(key, t[a:b])
+                h = m.width(key, t[b - 1]) * hang[t[b - 1]] if t[b - 1] in hang else 0.0
+                return Item("box", w, w * e, w * e, ref=("box", seg_index, tok.start() + a), text=t[a:b], hang=h)
             at = 0
             for off, kind in _candidates(t, style, nowrap, opts):
-                items.append(Item("box", m.width(key, t[at:off]), text=t[at:off]))
+                items.append(box(at, off))
                 if kind == "hyphen":
-                    items.append(Item("penalty", m.width(key, HYPHEN), penalty=opts["hyphen-penalty"],
-                                      flagged=True, ref=("hyphen", seg_index, tok.start() + off)))
+                    hw = m.width(key, HYPHEN)
+                    items.append(Item("penalty", hw, penalty=opts["hyphen-penalty"], flagged=True,
+                                      ref=("hyphen", seg_index, tok.start() + off), hang=hw * hang.get(HYPHEN, 0.0)))
                 else:
                     items.append(Item("penalty", 0.0, penalty=opts["hyphen-penalty"] if t[off - 1] in "-‐" else 50,
                                       flagged=t[off - 1] in "-‐", ref=("after", seg_index, tok.start() + off)))
                 at = off
-            items.append(Item("box", m.width(key, t[at:]), text=t[at:]))
+            items.append(box(at, len(t)))
+        if gen_after:
+            items.append(Item("box", gen_after, text="::after"))
     while items and items[-1].kind != "box":
         items.pop()
     if not any(it.kind == "glue" for it in items):
@@ -441,6 +541,42 @@ def _items(para: Para, segs: list[str], m: Measurer, opts: dict) -> list[Item] |
     return items
 
 
+def _has_ligature(word: str, ligatures: frozenset) -> bool:
+    return any(seq in word for seq in ligatures)
+
+
+@functools.lru_cache(maxsize=8)
+def ligature_sequences(fonts: str) -> frozenset:
+    """The letter sequences the faces in `fonts` (a folder) join into one
+    glyph by default (their GSUB liga and clig lookups): fi, fl, ff ... in
+    Vollkorn.  Read with fontTools (WeasyPrint's own dependency)."""
+    from pathlib import Path
+
+    from fontTools.ttLib import TTFont
+
+    seqs: set[str] = set()
+    for path in sorted(Path(fonts).rglob("*")):
+        if path.suffix.lower() not in (".ttf", ".otf"):
+            continue
+        font = TTFont(str(path), lazy=True)
+        if "GSUB" not in font:
+            continue
+        gsub = font["GSUB"].table
+        chars = {glyph: chr(code) for code, glyph in font.getBestCmap().items()}
+        lookups = {i for rec in gsub.FeatureList.FeatureRecord if rec.FeatureTag in ("liga", "clig")
+                   for i in rec.Feature.LookupListIndex}
+        for i in sorted(lookups):
+            lookup = gsub.LookupList.Lookup[i]
+            for sub in lookup.SubTable:
+                sub = sub.ExtSubTable if lookup.LookupType == 7 else sub
+                for first, ligs in (getattr(sub, "ligatures", None) or {}).items():
+                    for lig in ligs:
+                        text = [chars.get(g) for g in [first, *lig.Component]]
+                        if all(text):
+                            seqs.add("".join(text))
+    return frozenset(seqs)
+
+
 def _add_class(tag: str, name: str) -> str:
     m = re.search(r'\sclass="([^"]*)"', tag)
     if m:
@@ -448,46 +584,217 @@ def _add_class(tag: str, name: str) -> str:
     return re.sub(r"^<(\w+)", lambda t: f'<{t.group(1)} class="{name}"', tag)
 
 
-def _rewrite(text: str, ed: list) -> str:
-    """A text segment with its edits: [(offset, 'nbsp' | 'hyphen' | 'wj' | 'natural')]."""
-    spaces = {off for off, kind in ed if kind == "nbsp"}
-    hyph = {off for off, kind in ed if kind == "hyphen"}
-    wj = {off for off, kind in ed if kind == "wj"}
-    natural = min((off for off, kind in ed if kind == "natural"), default=None)
+def _rewrite(text: str, plan: "_SegmentPlan") -> str:
+    """A text segment as the breaks chosen set it: a no-break space inside a
+    line, a visible hyphen at a chosen hyphenation point, a word joiner after
+    an explicit hyphen not chosen; each line's letters in a span of its
+    tracking (span.kx), a glyph hanging into the margin in a span.kh, and the
+    ragged last line in a span of natural spaces (span.kp-last)."""
     out: list[str] = []
-    cut = None
-    i = 0
-    while i < len(text):
-        ch = text[i]
-        if i in hyph:
-            out.append(HYPHEN)
-        if i in wj:
+    state = None                        # the tracking span open: a line's letter-spacing, or None
+    last_open = kh_open = False
+    lead = ""                           # a space to put at the start of the text that follows
+
+    def close_kh():
+        nonlocal kh_open
+        if kh_open:
+            out.append("</span>")
+            kh_open = False
+
+    def track(want):
+        nonlocal state, lead
+        close_kh()
+        if want != state:
+            if state is not None:
+                out.append("</span>")
+            if want is not None:
+                out.append(f'<span class="kx" style="letter-spacing: {want:.3f}px">')
+            state = want
+        if lead:
+            out.append(lead)
+            lead = ""
+
+    def glyph(ch: str, hang: float | None):
+        nonlocal kh_open
+        close_kh()
+        esc = htmllib.escape(ch, quote=False)
+        if hang:
+            out.append(f'<span class="kh" style="margin-right: -{hang:.3f}px">{esc}')
+            kh_open = True
+        else:
+            out.append(esc)
+
+    i, n = 0, len(text)
+    while i < n:
+        if i in plan.hyphen:                # the hyphen ends the line before: its tracking
+            glyph(HYPHEN, plan.hang.get(("hyphen", i)))
+        if i in plan.wj:
+            close_kh()
             out.append(WJ)
-        if i == natural:
-            cut = len(out)
+        if i == plan.natural and not last_open:
+            track(None)
+            out.append('<span class="kp-last">')
+            last_open = True
+        ch = text[i]
         if ch.isspace():
             j = i
-            while j < len(text) and text[j].isspace():
+            while j < n and text[j].isspace():
                 j += 1
-            out.append(NBSP if i in spaces else " ")
+            if i in plan.nbsp:
+                # a space inside a line: in the text before or after it, never a
+                # text of its own between two elements (WeasyPrint would not draw it)
+                want = plan.on.get(i) if not last_open else None
+                if want is not None:
+                    track(want)
+                    out.append(NBSP)
+                elif state is not None or kh_open or (out and not out[-1].endswith(">")):
+                    out.append(NBSP)        # ends the text before it
+                else:
+                    lead = NBSP             # begins the text after it
+            elif out and not out[-1].endswith(">") or kh_open:
+                # a break: the space ends the text before it (a hanging glyph's too),
+                # so that WeasyPrint strips it at the line's end; a space alone
+                # between two elements would stay there, with a share of the
+                # justification (WeasyPrint, to give it word-spacing, makes it
+                # " \u200b")
+                out.append(" ")
+                close_kh()
+            elif last_open:
+                out.append(" ")
+            else:
+                lead = " "                  # ... or begins the text after it
             i = j
             continue
-        out.append(ch)
+        track(plan.on.get(i) if not last_open else None)
+        glyph(ch, plan.hang.get(("char", i)))
         i += 1
-    new = "".join(out)
-    if natural is not None:
-        # the text of the ragged last line (in this segment), in a span of natural spaces
-        cut = len(new) if cut is None else cut
-        head, tail = new[:cut], new[cut:]
-        if tail.strip():
-            return (htmllib.escape(head, quote=False) + '<span class="kp-last">'
-                    + htmllib.escape(tail, quote=False) + "</span>")
-    return htmllib.escape(new, quote=False)
+    if n in plan.hyphen:
+        glyph(HYPHEN, plan.hang.get(("hyphen", n)))
+    if lead:                            # nothing follows in this segment
+        close_kh()
+        out.append(lead)
+        lead = ""
+    track(None)
+    if last_open:
+        out.append("</span>")
+    return "".join(out)
 
 
-def _set(para: Para, segs: list[str], m: Measurer, opts: dict) -> tuple[str, dict[int, str], int] | None:
+@dataclass
+class _SegmentPlan:
+    """What `_rewrite` does to one text segment."""
+    nbsp: set                       # offsets of spaces inside a line
+    hyphen: set                     # offsets where a chosen hyphen goes (before the character)
+    wj: set                         # offsets where a word joiner goes
+    hang: dict                      # ("char" | "hyphen", offset) -> px it hangs
+    on: dict                        # offset of a letter or inner space -> its line's tracking (px), if tracked
+    natural: int | None = None      # where the ragged last line starts
+
+
+def _line_plan(para: Para, segs: list[str], items: list[Item], chosen: list[int], measure: float,
+               opts: dict, m: Measurer) -> tuple[dict[int, _SegmentPlan], str]:
+    """The rewriting of every segment of the paragraph for the chosen breaks,
+    and the style of the paragraph.  Each justified line's letters are tracked
+    by the share of the line's adjustment that pdfTeX would give its font
+    expansion: the same ratio r as the spaces' (capped at the expansion's
+    limit), r * expansion * the width of its tracked boxes, spread over its
+    tracked letters and inner spaces; WeasyPrint's justification gives the
+    rest to the spaces."""
+    texts = {i: htmllib.unescape(segs[i]) for i, _k in para.pieces}
+    plans = {i: _SegmentPlan(set(), set(), set(), {}, {}) for i in texts}
+    chosen_set = set(chosen)
+    # the line of every box, and each line's adjustment
+    line_of: dict[int, int] = {}
+    start, targets, shares = 0, [], []
+    for k, b in enumerate(chosen):
+        w = stretch = shrink = tracked = 0.0
+        for j in range(start, b):
+            it = items[j]
+            if it.kind == "box":
+                line_of[j] = k
+                tracked += it.width if it.stretch else 0.0
+            if it.kind != "penalty":
+                w, stretch, shrink = w + it.width, stretch + it.stretch, shrink + it.shrink
+        end = items[b]
+        w += end.width if end.kind == "penalty" else 0.0
+        hang = end.hang if (end.kind == "penalty" and end.width) else (
+            items[b - 1].hang if b and items[b - 1].kind == "box" else 0.0)
+        last = k == len(chosen) - 1 and not para.last_justified
+        gap = measure - MARGIN + hang - w
+        r = 0.0 if last else (gap / stretch if gap > 0 and stretch else (gap / shrink if gap < 0 and shrink else 0.0))
+        targets.append(max(-1.0, min(1.0, r)) * opts["expansion"] * tracked)
+        shares.append(abs(targets[-1]) / tracked if tracked else 0.0)
+        # the glyph that hangs
+        if hang and not last:
+            if end.kind == "penalty" and end.width:
+                _kind, seg, off = end.ref
+                plans[seg].hang[("hyphen", off)] = hang
+            else:
+                _kind, seg, off = items[b - 1].ref
+                plans[seg].hang[("char", off + len(items[b - 1].text) - 1)] = hang
+        start = b + 1
+        while start < len(items) and items[start].kind != "box":
+            start += 1
+    # spaces, hyphens, joiners
+    for k, it in enumerate(items):
+        if it.ref is None or it.ref[0] == "box":
+            continue
+        kind, seg, off = it.ref
+        if kind == "space" and k not in chosen_set:
+            plans[seg].nbsp.add(off)
+        elif kind == "hyphen" and k in chosen_set:
+            plans[seg].hyphen.add(off)
+        elif kind == "after" and k not in chosen_set:
+            plans[seg].wj.add(off)
+    # the tracked letters of each line: its tracked boxes' letters, and a space
+    # inside the line between two of them (so that a line is one span a segment)
+    count = [0] * len(chosen)
+    boxes = [(j, it) for j, it in enumerate(items) if it.kind == "box" and it.ref is not None]
+    for n, (j, it) in enumerate(boxes):
+        k = line_of.get(j)
+        if k is None or not it.stretch or not targets[k]:
+            continue
+        _kind, seg, off = it.ref
+        for o in range(off, off + len(it.text)):
+            plans[seg].on[o] = k
+        count[k] += len(it.text)
+        if n + 1 < len(boxes):
+            j2, it2 = boxes[n + 1]
+            if line_of.get(j2) == k and it2.stretch and it2.ref[1] == seg:
+                gap = texts[seg][off + len(it.text):it2.ref[2]]
+                if gap and gap.isspace():
+                    for o in range(off + len(it.text), it2.ref[2]):
+                        plans[seg].on[o] = k
+                    count[k] += 1
+        if j + 1 in chosen_set and items[j + 1].kind == "penalty" and items[j + 1].width:
+            count[k] += 1                   # its hyphen is tracked too
+    ls = [t / c if c else 0.0 for t, c in zip(targets, count)]
+    for plan in plans.values():
+        plan.on = {o: ls[k] for o, k in plan.on.items() if ls[k]}
+    # the ragged last line: natural spaces
+    if opts["shrink"] and not para.last_justified and len(chosen) > 1:
+        it = items[chosen[-2]]
+        if it.ref is not None:
+            _kind, seg, off = it.ref
+            first = True
+            for s_, _k in para.pieces:
+                if s_ == seg:
+                    # after the break's space: the space ends the line before
+                    while off < len(texts[s_]) and texts[s_][off].isspace():
+                        off += 1
+                    plans[s_].natural = off
+                    first = False
+                elif not first:
+                    plans[s_].natural = 0
+    style = f"word-spacing: -{m.width((para.kind,), ' ') * opts['shrink']:.3f}px" if opts["shrink"] else ""
+    return plans, style, max(shares, default=0.0)
+
+
+def _set(para: Para, segs: list[str], m: Measurer, opts: dict,
+         lines: int | None = None) -> tuple[str, dict[int, str], int, float] | None:
     """A paragraph broken by total fit: (the style its tag gets, {segment: new
-    text}, lines), or None if it is left to WeasyPrint."""
+    text}, lines, the largest share of a line's letters' width its tracking
+    takes), or None if it is left to WeasyPrint."""
     items = _items(para, segs, m, opts)
     if items is None:
         return None
@@ -495,44 +802,29 @@ def _set(para: Para, segs: list[str], m: Measurer, opts: dict) -> tuple[str, dic
     # TeX's passes: within the tolerance, then the emergency tolerance, then any
     # badness (a line is still never wider than the measure, nor one without
     # spaces short of it)
-    chosen = (breaks(items, measure, opts) or breaks(items, measure, opts, opts["emergency-tolerance"])
-              or breaks(items, measure, opts, 1e12))
+    chosen = (breaks(items, measure, opts, lines=lines)
+              or breaks(items, measure, opts, opts["emergency-tolerance"], lines=lines)
+              or breaks(items, measure, opts, 1e12, lines=lines))
     if chosen is None:
         return None
-    # the spaces' least width: WeasyPrint justifies by adding to it
-    style = f"word-spacing: -{m.width((para.kind,), ' ') * opts['shrink']:.3f}px" if opts["shrink"] else ""
-    edits: dict[int, list] = {s: [] for s, _k in para.pieces}
-    chosen_set = set(chosen)
-    if opts["shrink"] and not para.last_justified and len(chosen) > 1:
-        it = items[chosen[-2]]
-        if it.ref is not None:
-            _kind, seg, off = it.ref
-            edits[seg].append((off, "natural"))
-            for s, _k in para.pieces:
-                if s > seg:
-                    edits[s].append((0, "natural"))
-    for k, it in enumerate(items):
-        if it.ref is None:
-            continue
-        kind, seg, off = it.ref
-        if kind == "space" and k not in chosen_set:
-            edits[seg].append((off, "nbsp"))
-        elif kind == "hyphen" and k in chosen_set:
-            edits[seg].append((off, "hyphen"))
-        elif kind == "after" and k not in chosen_set:
-            edits[seg].append((off, "wj"))
-    return style, {s: _rewrite(htmllib.unescape(segs[s]), ed) for s, ed in edits.items()}, len(chosen)
+    plans, style, share = _line_plan(para, segs, items, chosen, measure, opts, m)
+    return style, {s: _rewrite(htmllib.unescape(segs[s]), plan) for s, plan in plans.items()}, len(chosen), share
 
 
 _SET_CACHE: dict[tuple, object] = {}
+_LINES: dict[tuple, int] = {}          # the lines of a paragraph's text, as last set without a kept word
 
 
-def impose(html: str, lay, book_meta: dict, stats: dict | None = None) -> str:
+def impose(html: str, lay, book_meta: dict, stats: dict | None = None, fonts=None, engine: str = "") -> str:
     """The print document with every paragraph of running text broken by
     total fit (see the module's docstring); `lay(html)` lays out a document
     (the specimen of the styles).  A paragraph the breaker cannot set (an
     image, a hard break, no solution) is left as it is, to WeasyPrint.
-    A paragraph met again (the layout loop's next round) is not broken again."""
+    A paragraph met again (the layout loop's next round) is not broken again.
+    `engine` names what else decides the widths (writers/segments.engine_key:
+    the CSS, fonts, hyphenation patterns and exceptions): the head of the
+    document links the stylesheets by name only, so two books (or a test's
+    styles) may share it with other CSS behind it."""
     opts = settings(book_meta)
     body_at = html.find("<body")
     first = _CHAPTER.search(html)
@@ -544,23 +836,34 @@ def impose(html: str, lay, book_meta: dict, stats: dict | None = None) -> str:
     if not paras:
         return html
     keys = frozenset(key for p in paras for _i, key in p.pieces if key != ("<br>",))
+    gens = frozenset(g for p in paras for d in (p.before, p.after) for lst in d.values() for g in lst)
     m = None
     set_paras = lines = 0
+    tracking = 0.0          # the largest share of a line's letters' width its tracking takes
     if len(_SET_CACHE) > 50000:
         _SET_CACHE.clear()
+        _LINES.clear()
     for para in paras:
-        sig = (head, keys, json.dumps(opts, sort_keys=True), para.kind, para.indent, para.last_justified,
-               tuple((segs[i], k) for i, k in para.pieces))
+        sig = (engine, head, keys, json.dumps(opts, sort_keys=True), para.kind, para.indent, para.last_justified,
+               tuple((segs[i], k, tuple(para.before.get(i, ())), tuple(para.after.get(i, ()))) for i, k in para.pieces))
         done = _SET_CACHE.get(sig)
+        text = (engine, para.kind, "".join(htmllib.unescape(segs[i]) for i, _k in para.pieces))
+        marked = any(len(k) > 1 and any("nohyph" in c.split() for _n, c, _l in k[1:]) for _i, k in para.pieces)
         if done is None:
-            m = m or _measurer(head, keys, lay)
-            result = _set(para, segs, m, opts)
+            m = m or _measurer(head, keys, gens, lay, fonts, engine)
+            # A word the layout loop kept whole (a hyphen at a page's end): the
+            # paragraph is broken again into as many lines as before if it can be,
+            # so that the pages after it stay as they were (no new round for them).
+            result = _set(para, segs, m, opts, _LINES.get(text) if marked else None)
             # kept by the pieces' order (segment indexes differ from one document to the next)
             done = _SET_CACHE[sig] = False if result is None else (
-                result[0], [result[1][i] for i, _k in para.pieces], result[2])
+                result[0], [result[1][i] for i, _k in para.pieces], result[2], result[3])
         if done is False:
             continue
-        style, texts, n = done
+        style, texts, n, share = done
+        tracking = max(tracking, share)
+        if not marked:
+            _LINES[text] = n
         tag = _add_class(segs[para.tag], "kp")
         segs[para.tag] = tag[:-1] + f' style="{style}">' if style else tag
         for (i, _k), text in zip(para.pieces, texts):
@@ -568,20 +871,21 @@ def impose(html: str, lay, book_meta: dict, stats: dict | None = None) -> str:
         set_paras += 1
         lines += n
     if stats is not None:
-        stats.update(paragraphs=len(paras), set=set_paras, lines=lines)
+        stats.update(paragraphs=len(paras), set=set_paras, lines=lines, tracking=tracking)
     return html[:first.start()] + "".join(segs)
 
 
 _MEASURERS: dict[tuple, Measurer] = {}
 
 
-def _measurer(head: str, keys: frozenset, lay) -> Measurer:
+def _measurer(head: str, keys: frozenset, gens: frozenset, lay, fonts=None, engine: str = "") -> Measurer:
     """One Measurer per stylesheet and set of inline nestings (the layout loop's
     rounds and a worker's pieces share it)."""
-    key = (head, keys)
+    key = (engine, head, keys, gens, str(fonts))
     m = _MEASURERS.get(key)
     if m is None:
         if len(_MEASURERS) >= 4:
             _MEASURERS.clear()
-        m = _MEASURERS[key] = Measurer(head, set(keys), lay)
+        m = _MEASURERS[key] = Measurer(head, set(keys), lay, set(gens))
+        m.ligatures = ligature_sequences(str(fonts)) if fonts else frozenset()
     return m

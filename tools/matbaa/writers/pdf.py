@@ -90,7 +90,9 @@ def layout(book: Book, styles: Path, build: Path, html: str, press: bool = False
     if linebreak.optimal(book.meta):
         # total-fit line breaking, written into the document laid out here (the
         # HTML kept, written and fingerprinted is the document before it)
-        html = linebreak.impose(html, render, book.meta)
+        from .segments import engine_key
+
+        html = linebreak.impose(html, render, book.meta, fonts=styles / "fonts", engine=engine_key(book, styles))
     return render(html)
 
 
