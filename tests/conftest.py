@@ -79,3 +79,27 @@ def pytest_addoption(parser):
 
 def pytest_report_header(config):
     return f"matbaa tests; python {sys.version.split()[0]}"
+
+
+def glossary_see_labels(pdf: Path, epub: Path, title: str, label: str) -> tuple[list[str], list[str]]:
+    """The glossary's cross-reference labels as each edition prints them ("voir : "):
+    the EPUB's <p class="see"> text before its first link, and in the PDF, from the
+    page the glossary (`title`) opens on, each `label` followed by a colon, with
+    whatever space stands between them."""
+    import re
+
+    import pdfplumber
+    from lxml import etree
+
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+    with zipfile.ZipFile(epub) as z:
+        doc = etree.fromstring(z.read("EPUB/glossary.xhtml"), parser)
+    in_epub = [p.text for p in doc.iterfind(".//{http://www.w3.org/1999/xhtml}p[@class='see']")]
+    in_pdf = []
+    with pdfplumber.open(pdf) as d:
+        texts = [p.extract_text() or "" for p in d.pages]
+        start = next(i for i, t in enumerate(texts) if t.lstrip().startswith(title))
+        for page in d.pages[start:]:
+            chars = "".join(c["text"] for c in page.chars)
+            in_pdf += re.findall(rf"(?<!\w){re.escape(label)}[\s\u00a0\u202f]*:", chars)
+    return in_epub, in_pdf

@@ -211,3 +211,15 @@ def test_no_nearly_empty_line_inside_a_paragraph(pdf):
         lines = [ln["text"] for ln in page.extract_text_lines() if 10 < ln["chars"][0]["size"] < 11]
         for a in lines:
             assert not (a.endswith(("\u2010", "-")) and len(a.split()) <= 2), (page.page_number, a)
+
+
+def test_glossary_see_label_without_a_space_in_azerbaijani(built, book):
+    """Azerbaijani sets no space before a colon: "bax:" in both editions (the
+    label goes through the language's typography, transforms/typography.py)."""
+    from conftest import glossary_see_labels
+
+    label = book.labels["see"]
+    in_epub, in_pdf = glossary_see_labels(built.pdf, built.epub, "Lüğət", label)
+    with_see = sum(1 for e in book.glossary if e.see)
+    assert with_see and in_epub == [f"{label}: "] * with_see
+    assert len(in_pdf) >= with_see and set(in_pdf) == {f"{label}:"}
