@@ -131,3 +131,22 @@ def glossary_see_labels(pdf: Path, epub: Path, title: str, label: str) -> tuple[
             chars = "".join(c["text"] for c in page.chars)
             in_pdf += re.findall(rf"(?<!\w){re.escape(label)}[\s\u00a0\u202f]*:", chars)
     return in_epub, in_pdf
+
+
+def imprint_labels(pdf: Path, epub: Path, imprint_title: str) -> tuple[list[str], str, str]:
+    """The imprint's keys (source, text prepared) as the EPUB's title page prints
+    them (<i>), its cover's alt text, and the PDF's imprint page's characters."""
+    import pdfplumber
+    from lxml import etree
+
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+    x = "{http://www.w3.org/1999/xhtml}"
+    with zipfile.ZipFile(epub) as z:
+        title = etree.fromstring(z.read("EPUB/titlepage.xhtml"), parser)
+        cover = etree.fromstring(z.read("EPUB/cover.xhtml"), parser)
+    keys = ["".join(i.itertext()) for i in title.iter(f"{x}i") if "".join(i.itertext()).endswith(":")]
+    alt = next(cover.iter(f"{x}img")).get("alt")
+    with pdfplumber.open(pdf) as d:
+        page = next(p for p in d.pages if imprint_title in (p.extract_text() or ""))
+        chars = "".join(c["text"] for c in page.chars)
+    return keys, alt, chars

@@ -223,3 +223,13 @@ def test_glossary_see_label_without_a_space_in_azerbaijani(built, book):
     with_see = sum(1 for e in book.glossary if e.see)
     assert with_see and in_epub == [f"{label}: "] * with_see
     assert len(in_pdf) >= with_see and set(in_pdf) == {f"{label}:"}
+
+
+def test_imprint_and_cover_labels_without_a_space_in_azerbaijani(built, book):
+    from conftest import imprint_labels
+
+    labels = book.labels
+    keys, alt, imprint = imprint_labels(built.pdf, built.epub, labels["imprint"])
+    assert keys == [f"{labels['source']}:", f"{labels['text_prepared']}:"]
+    assert alt.startswith(f"{labels['cover']}: ")
+    assert f"{labels['source']}:" in imprint and f"{labels['text_prepared']}:" in imprint

@@ -202,3 +202,13 @@ def test_glossary_see_label_takes_french_spacing(second):
     with_see = sum(1 for e in book.glossary if e.see)
     assert with_see and in_epub == ["voir\u00a0: "] * with_see
     assert len(in_pdf) >= with_see and set(in_pdf) == {"voir\u00a0:"}
+
+
+def test_imprint_and_cover_labels_take_french_spacing(second):
+    from conftest import imprint_labels
+
+    book, pdf, epub, _ = second
+    keys, alt, imprint = imprint_labels(pdf, epub, book.labels["imprint"])
+    assert keys == ["Source\u00a0:"]
+    assert alt.startswith("Couverture\u00a0: ")
+    assert "Source\u00a0:" in imprint and "Source:" not in imprint
