@@ -18,7 +18,7 @@ from matbaa.build import build_epub, build_pdf, load
 from matbaa.diagnostics import ManuscriptError
 from matbaa.markdown import make_parser
 
-from conftest import STYLES, run_epubcheck
+from conftest import STYLES, run_epubcheck, write_manuscript
 
 X = {"x": "http://www.w3.org/1999/xhtml", "opf": "http://www.idpf.org/2007/opf"}
 EPUB_TYPE = "{http://www.idpf.org/2007/ops}type"
@@ -114,20 +114,11 @@ The end of the chapter.
 """
 
 
-def _png(path: Path, size: tuple[int, int], colour: tuple[int, int, int]) -> None:
-    from PIL import Image
-
-    Image.new("RGB", size, colour).save(path)
-
-
 def make_manuscript(root: Path) -> Path:
-    (root / "chapters" / "images").mkdir(parents=True)
-    (root / "book.yaml").write_text(BOOK, encoding="utf-8")
-    (root / "chapters" / "01-markup.md").write_text(CHAPTER, encoding="utf-8")
-    # far wider than the measure (1600 px is 423 mm at 96 dpi): it must be scaled to it
-    _png(root / "chapters" / "images" / "harbour.png", (1600, 800), (200, 30, 30))
-    _png(root / "chapters" / "images" / "mark.png", (30, 30), (20, 160, 20))
-    return root
+    # the harbour far wider than the measure (1600 px is 423 mm at 96 dpi): it must be scaled to it
+    return write_manuscript(root, BOOK, {"01-markup.md": CHAPTER},
+                            images={"images/harbour.png": ((1600, 800), (200, 30, 30)),
+                                    "images/mark.png": ((30, 30), (20, 160, 20))})
 
 
 @pytest.fixture(scope="module")
@@ -290,6 +281,69 @@ def test_epub_code_in_the_shipped_mono_face(xhtml, opf, made):
     assert "Bitstream" in licence        # the mono face's licence travels with it
 
 
+def test_list_numbering_written_once():
+    """Pandoc's list styles are one stylesheet, lists.css: no other CSS file of
+    the repository defines a counter style or numbers an <ol> class."""
+    repo = STYLES.parent
+    rule = re.compile(r"@counter-style\s|^\s*ol\.[\w-]+\s*\{", re.M)
+    holders = sorted(str(f.relative_to(repo)) for f in repo.rglob("*.css")
+                     if not {".venv", "build", "node_modules"} & set(f.relative_to(repo).parts)
+                     and rule.search(f.read_text(encoding="utf-8")))
+    assert holders == ["styles/css/lists.css"]
+    css = (STYLES / "css" / "lists.css").read_text(encoding="utf-8")
+    for name in re.findall(r"@counter-style ([\w-]+)", css):
+        assert css.count(f"@counter-style {name} ") == 1 and f"list-style-type: {name};" in css
+    print_css = (STYLES / "css" / "print.css").read_text(encoding="utf-8")
+    assert '@import url("lists.css");' in print_css
+
+
+def test_epub_packs_and_links_the_list_stylesheet(made, opf):
+    package, names = opf
+    items = {i.get("href"): i.get("media-type") for i in package.iterfind(".//opf:manifest/opf:item", X)}
+    assert items.get("css/lists.css") == "text/css" and "EPUB/css/lists.css" in names
+    with zipfile.ZipFile(made[2]) as z:
+        assert z.read("EPUB/css/lists.css") == (STYLES / "css" / "lists.css").read_bytes()
+        for name in sorted(n for n in names if n.endswith(".xhtml") and n != "EPUB/nav.xhtml"):
+            links = [link.get("href") for link in _xml(z.read(name)).iterfind(".//x:head/x:link", X)]
+            assert links == ["css/epub.css", "css/lists.css"], name
+
+
+def test_epub_list_markers(made, tmp_path):
+    """The EPUB's chapter, opened from the EPUB itself with only the stylesheets
+    it links, in a reading engine (headless Chromium, printed to PDF), numbers its
+    lists as the print edition does.  (Not WeasyPrint: it ignores <ol start>.)"""
+    import shutil
+    import subprocess
+
+    chromium = shutil.which("chromium")
+    assert chromium, "chromium is missing: make chromium"
+    with zipfile.ZipFile(made[2]) as z:
+        z.extractall(tmp_path / "epub")
+    out = tmp_path / "part-1.pdf"
+    subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                    "--disable-background-networking", f"--user-data-dir={tmp_path / 'profile'}",
+                    "--no-pdf-header-footer", f"--print-to-pdf={out}",
+                    (tmp_path / "epub" / "EPUB" / "part-1.xhtml").as_uri()],
+                   check=True, capture_output=True, timeout=120)
+    with pdfplumber.open(out) as pdf:
+        _assert_markers("\n".join(p.extract_text() or "" for p in pdf.pages))
+
+
+def test_list_stylesheet_keys_the_print_layout_cache(made, tmp_path):
+    """segments.py lays parts out from a cache keyed by the styles: lists.css is in the key."""
+    import shutil
+
+    from matbaa.writers.segments import engine_key
+
+    book = load(made[0], STYLES)[0]
+    styles = tmp_path / "styles"
+    shutil.copytree(STYLES, styles)
+    before = engine_key(book, styles)
+    lists = styles / "css" / "lists.css"
+    lists.write_text(lists.read_text(encoding="utf-8").replace('suffix: ") "', 'suffix: "] "'), encoding="utf-8")
+    assert engine_key(book, styles) != before
+
+
 def test_epubcheck_clean(made, tmp_path):
     report = run_epubcheck(made[2], tmp_path / "markup-ec.json")
     bad = [m for m in report["messages"] if m["severity"] in ("FATAL", "ERROR", "WARNING")]
@@ -323,13 +377,20 @@ def _mono(fontname: str) -> bool:
     return "DejaVuSansMono" in re.sub(r"[- ]", "", fontname)
 
 
-def test_pdf_list_markers(pages):
-    text = "\n".join(t for _p, t in pages)
-    for marker, item in [("a)", "alpha item"), ("c)", "gamma item"), ("(i)", "nested roman one"),
-                         ("(ii)", "nested roman two"), ("3.", "third numbered"), ("4.", "fourth numbered"),
-                         ("(iv)", "fourth roman"), ("(v)", "fifth roman"), ("A.", "Upper first"),
-                         ("1)", "nested decimal")]:
+# each list's first items as the reader sees them, numbered by the CSS (styles/css/lists.css)
+LIST_MARKERS = [("a)", "alpha item"), ("c)", "gamma item"), ("(i)", "nested roman one"),
+                ("(ii)", "nested roman two"), ("3.", "third numbered"), ("4.", "fourth numbered"),
+                ("(iv)", "fourth roman"), ("(v)", "fifth roman"), ("A.", "Upper first"),
+                ("1)", "nested decimal")]
+
+
+def _assert_markers(text: str) -> None:
+    for marker, item in LIST_MARKERS:
         assert re.search(rf"^{re.escape(marker)} {item}", text, re.M), marker
+
+
+def test_pdf_list_markers(pages):
+    _assert_markers("\n".join(t for _p, t in pages))
     # the nested list stands to the right of its parent's text
     page = _page_with(pages, "nested roman one")
     x = {w["text"]: w["x0"] for w in page.extract_words()}

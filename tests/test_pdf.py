@@ -211,3 +211,25 @@ def test_no_nearly_empty_line_inside_a_paragraph(pdf):
         lines = [ln["text"] for ln in page.extract_text_lines() if 10 < ln["chars"][0]["size"] < 11]
         for a in lines:
             assert not (a.endswith(("\u2010", "-")) and len(a.split()) <= 2), (page.page_number, a)
+
+
+def test_glossary_see_label_without_a_space_in_azerbaijani(built, book):
+    """Azerbaijani sets no space before a colon: "bax:" in both editions (the
+    label goes through the language's typography, transforms/typography.py)."""
+    from conftest import glossary_see_labels
+
+    label = book.labels["see"]
+    in_epub, in_pdf = glossary_see_labels(built.pdf, built.epub, "Lüğət", label)
+    with_see = sum(1 for e in book.glossary if e.see)
+    assert with_see and in_epub == [f"{label}: "] * with_see
+    assert len(in_pdf) >= with_see and set(in_pdf) == {f"{label}:"}
+
+
+def test_imprint_and_cover_labels_without_a_space_in_azerbaijani(built, book):
+    from conftest import imprint_labels
+
+    labels = book.labels
+    keys, alt, imprint = imprint_labels(built.pdf, built.epub, labels["imprint"])
+    assert keys == [f"{labels['source']}:", f"{labels['text_prepared']}:"]
+    assert alt.startswith(f"{labels['cover']}: ")
+    assert f"{labels['source']}:" in imprint and f"{labels['text_prepared']}:" in imprint

@@ -10,7 +10,7 @@ import pytest
 
 from matbaa.sample import HERE as SAMPLE
 
-from conftest import STYLES
+from conftest import STYLES, write_manuscript
 
 CLEAN_EXTRA = "\n".join([
     "",
@@ -161,3 +161,72 @@ def test_make_diff_shows_only_what_moved(clean, tmp_path):
     assert len(result["changed"]) == 1 and result["old_pages"] == result["new_pages"]   # the one page that moved
     assert any("slowly" in line for lines in result["text"].values() for line in lines)
     assert (tmp_path / "diff" / "index.html").is_file()
+
+
+LIST_BOOK = """\
+id: roman-lists
+identifier: urn:uuid:00000000-0000-4000-8000-000000000510
+title: Siyahılar
+author: [Ada Author]
+lang: az
+date: "2026-01-01"
+contents:
+  - part: Birinci hissə
+    chapters: [chapters/01-lists.md]
+"""
+
+# Pandoc's fancy lists numbered in roman (i, ii, iii … x, in both delimiters) and
+# letters, nested too: their markers fall together as "one word spelled two ways"
+# (ii / iii / i by the doubled letter, vi / vii / viii) if they are counted as words
+LISTS = """\
+# Siyahılar
+
+Məqsədlər bunlardır:
+
+(i) birinci məqsəd
+(ii) ikinci məqsəd
+(iii) üçüncü məqsəd
+(iv) dördüncü məqsəd
+(v) beşinci məqsəd
+(vi) altıncı məqsəd
+(vii) yeddinci məqsəd
+(viii) səkkizinci məqsəd
+(ix) doqquzuncu məqsəd
+(x) onuncu məqsəd
+
+Və yenə:
+
+i. bir
+ii. iki
+iii. üç
+
+a) birinci
+b) ikinci
+   (i) içəridə
+   (ii) yenə içəridə
+"""
+
+
+def _list_book(root: Path, extra: str = "") -> Path:
+    return write_manuscript(root, LIST_BOOK, {"01-lists.md": LISTS + extra})
+
+
+def test_roman_list_markers_are_not_variant_spellings(tmp_path):
+    from matbaa.build import load
+    from matbaa.proof.checks import typography
+
+    book, _ = load(_list_book(tmp_path / "ms"), STYLES)
+    styles = {t.meta.get("style") for ch in book.chapters for t in ch.tokens if t.type == "ordered_list_open"}
+    assert {"lower-roman", "lower-alpha"} <= styles           # the markers were read as lists
+    assert [f.message for f in typography(book) if f.code == "T010"] == []
+
+
+def test_a_real_variant_beside_roman_lists_is_still_t010(tmp_path):
+    from matbaa.build import load
+    from matbaa.proof.checks import typography
+
+    extra = "\nÜmummilli lider ümummilli bayram günü danışdı; ümumilli sözü bir dəfə yazılıb.\n"
+    book, _ = load(_list_book(tmp_path / "ms", extra), STYLES)
+    found = [f for f in typography(book) if f.code == "T010"]
+    assert [(f.message, f.file, f.line) for f in found] == \
+        [("'ümumilli' (1×) beside 'ümummilli' (1×)", "chapters/01-lists.md", LISTS.count("\n") + 2)]

@@ -190,3 +190,25 @@ def test_headings_are_typeset_in_the_contents_outline_and_nav(second):
         assert "Qu’est-ce que cette FAQ" in where
         assert "Qu'est" not in where
     assert "FAQ\u202f?" in nav and "FAQ\u202f?" in outline
+
+
+def test_glossary_see_label_takes_french_spacing(second):
+    """"voir :" with the no-break space French sets before a colon (typography.py's
+    rule, applied to the label by the templates' `typeset` filter), in both editions."""
+    from conftest import glossary_see_labels
+
+    book, pdf, epub, _ = second
+    in_epub, in_pdf = glossary_see_labels(pdf, epub, "Glossaire", "voir")
+    with_see = sum(1 for e in book.glossary if e.see)
+    assert with_see and in_epub == ["voir\u00a0: "] * with_see
+    assert len(in_pdf) >= with_see and set(in_pdf) == {"voir\u00a0:"}
+
+
+def test_imprint_and_cover_labels_take_french_spacing(second):
+    from conftest import imprint_labels
+
+    book, pdf, epub, _ = second
+    keys, alt, imprint = imprint_labels(pdf, epub, book.labels["imprint"])
+    assert keys == ["Source\u00a0:"]
+    assert alt.startswith("Couverture\u00a0: ")
+    assert "Source\u00a0:" in imprint and "Source:" not in imprint

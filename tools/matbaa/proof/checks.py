@@ -101,6 +101,22 @@ def _book_language_lines(lines: list[str], lang: str) -> list[str]:
     return OTHER_LANG.sub(blank, text).split("\n")
 
 
+def _list_markers(book, chapter) -> dict[int, list[str]]:
+    """line number -> the ordered-list markers that open items on it, as the
+    parser read it (mdext/fancy_lists.py: token.info, "(iv)", "b)", "ii."), in the
+    chapter's text and its notes.  T010 reads the source lines, where a marker
+    stands before the item's words: its letters (i, ii, iii ...) are no words."""
+    path = book.root / chapter.path
+    streams = [chapter.tokens] + [n.tokens for n in book.notes.values()
+                                  if n.location.file is not None and Path(n.location.file) == path]
+    out: dict[int, list[str]] = defaultdict(list)     # "a) (i) x": two items open on one line
+    for tokens in streams:
+        for tok in tokens:
+            if tok.type == "list_item_open" and tok.info and tok.map:
+                out[tok.map[0] + 1].append(tok.info)
+    return out
+
+
 def typography(book) -> list[Finding]:
     out: list[Finding] = []
     rules = rules_for(book.lang)
@@ -117,6 +133,7 @@ def typography(book) -> list[Finding]:
         prose = _prose_lines(lines)
         own = _book_language_lines(prose, book.lang)
         rel = str(chapter.path)
+        markers = _list_markers(book, chapter)
         for block in _paragraphs(prose):
             text = " ".join(t for _, t in block)
             opened, closed = text.count(quotes[0]), text.count(quotes[1])
@@ -156,6 +173,8 @@ def typography(book) -> list[Finding]:
                     bad = "".join(sorted(set(LOOKALIKE.findall(w))))
                     out.append(Finding("T008", f"'{w}' mixes scripts: {bad!r} "
                                                f"({', '.join(unicodedata.name(c) for c in bad)})", rel, n))
+            for marker in markers.get(n, ()):     # an item's marker, not a word (i, ii, iv …)
+                mine = mine.replace(marker, " " * len(marker), 1)
             for w in WORD.findall(re.sub(r"\[\^[^\]]*\]|\{[^}]*\}|\]\([^)]*\)", " ", mine)):
                 if not any(c.isdigit() for c in w) and not ROMAN.match(w) and not w.isupper():
                     forms[_variant_key(w, turkic)][w] += 1

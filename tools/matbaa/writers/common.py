@@ -30,6 +30,15 @@ def keep_suffix(text: str):
     return Markup(NOBR.sub(lambda m: m.group(0).replace("-", "-\u2060"), str(escape(text))))
 
 
+def typeset(ctx, text: str) -> str:
+    """For template text in the book's language, such as a label and its colon
+    (the glossary's "voir :"): the running text's typography (transforms/typography.py:
+    the language's spaces before punctuation), so its rules stay in one place."""
+    from ..transforms.typography import transform_text
+
+    return transform_text(text, ctx["lang"])
+
+
 _URL = re.compile(r"https?://[^\s<]+")
 
 
@@ -60,6 +69,7 @@ def jinja_env(styles: Path):
     env.filters["f_sep"] = f_sep
     env.filters["keep_suffix"] = keep_suffix
     env.filters["url_keep"] = url_keep
+    env.filters["typeset"] = jinja2.pass_context(typeset)
     return env
 
 

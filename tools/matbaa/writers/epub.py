@@ -633,6 +633,9 @@ def _write(book: Book, styles: Path, build: Path, store: _Store | None, packer: 
             return packer.content((styles / rel).read_bytes())
         return packer.content(store.style(styles, rel), store.style_digests.get(rel))
     item("css", "css/epub.css", "text/css", resource("css/epub.css"))
+    # Pandoc's list numbering, the print edition's file too (print.css imports it);
+    # keyed, like every styles file, by its content (_Store.open)
+    item("css-lists", "css/lists.css", "text/css", resource("css/lists.css"))
     for i, name in enumerate(FONTS):
         item(f"font{i}", f"fonts/{name}", "font/ttf", resource(f"{FONT_DIR}/{name}"))
     for i, name in enumerate(MONO_FONTS):
