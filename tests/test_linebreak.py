@@ -288,3 +288,14 @@ def test_the_options_are_checked(tmp_path):
     assert linebreak.settings(book.meta)["hyphen-penalty"] == 1000 and linebreak.settings(book.meta)["protrusion"] is False
     # total fit is the default
     assert linebreak.optimal({}) and linebreak.settings({}) == linebreak.DEFAULTS
+
+
+def test_a_no_break_space_of_the_text_stays_one():
+    """French "IP :" (a no-break space before the colon, from the typography):
+    never a break, and written back as a no-break space; a narrow no-break
+    space belongs to its word."""
+    text = "voix sur IP\u00a0: SIP et 10\u202f%"
+    toks = [m.group() for m in linebreak._TOKENS.finditer(text)]
+    assert toks == ["voix", " ", "sur", " ", "IP", "\u00a0", ":", " ", "SIP", " ", "et", " ", "10\u202f%"]
+    plan = linebreak._SegmentPlan(nbsp=set(), hyphen=set(), wj=set(), hang={}, on={})
+    assert linebreak._rewrite(text, plan) == text

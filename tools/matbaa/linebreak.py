@@ -88,6 +88,11 @@ DEFAULTS = {
 HANG = {".": 0.7, ",": 0.6, "-": 0.7, "\u2010": 0.7, "\u2013": 0.3, "\u2014": 0.2, ":": 0.5, ";": 0.3,
         "!": 0.2, "?": 0.2, "\u201d": 0.5, "\u2019": 0.5, "\u00bb": 0.3, "\u203a": 0.3, '"': 0.5, "'": 0.5}
 NBSP, HYPHEN, WJ = "\u00a0", "\u2010", "\u2060"
+# the spaces of the text: HTML's collapsible white space, and the no-break space
+# (which WeasyPrint justifies too); a narrow no-break space (U+202F) is part of
+# its word (WeasyPrint does not stretch it)
+SPACES = " \t\n\r\f" + NBSP
+_TOKENS = re.compile(f"[{SPACES}]+|[^{SPACES}]+")
 MARGIN = 1.0               # px a line is kept short of the measure (Pango's rounding, kerning across pieces)
 
 
@@ -243,7 +248,9 @@ _P_OPEN = re.compile(r"<p(\s[^>]*)?>")
 _ATTR = re.compile(r'([\w:-]+)="([^"]*)"')
 _VOID = {"br", "img", "wbr", "hr"}
 # where Pango (UAX #14) may break inside a run of non-spaces, besides our own marks
-_BREAK_AFTER = "-‐–—/"
+# (not after "/": the page map reads a line end as a word's end unless a hyphen
+# or dash ends it, so "GNU/" + "Linux" would count as two words)
+_BREAK_AFTER = "-‐–—"
 
 
 def _tag_info(tag: str) -> tuple[str, dict, int]:
@@ -378,7 +385,9 @@ class Measurer:
         for n, (kind, name, cls, data) in enumerate(self.gen_keys):
             attrs = (f' class="{htmllib.escape(cls)}"' if cls else "") + "".join(
                 f' {k}="{htmllib.escape(v)}"' for k, v in data)
-            (samples_note if kind == "note" else samples_body).append(f"<{name}{attrs}>qzg{n}zq</{name}> ")
+            # each on one line: an element's content split over two lines would be measured in part
+            (samples_note if kind == "note" else samples_body).append(
+                f'<span style="white-space: nowrap"><{name}{attrs}>qzg{n}zq</{name}></span> ')
         for n, key in enumerate(self.keys):
             chain = key[1:]
             opens = "".join("<" + name + (f' class="{c}"' if c else "") + (f' lang="{lg}"' if lg else "") + ">"
@@ -498,11 +507,16 @@ def _items(para: Para, segs: list[str], m: Measurer, opts: dict) -> list[Item] |
         gen_after = sum(m.generated.get(g, (0.0, 0.0))[1] for g in para.after.get(seg_index, ()))
         if gen_before:
             items.append(Item("box", gen_before, text="::before"))
-        for tok in re.finditer(r"\s+|\S+", text):
+        for tok in _TOKENS.finditer(text):
             t = tok.group()
-            if t[0].isspace():
+            if t[0] in SPACES:
+                # a no-break space of the text (French before ":") stays one: a
+                # space that stretches but never breaks
+                hard = NBSP in t
                 if items and pending is None:
-                    pending = (seg_index, tok.start(), key, nowrap)
+                    pending = (seg_index, tok.start(), key, nowrap or hard)
+                elif pending is not None and hard:
+                    pending = pending[:3] + (True,)
                 continue
             if pending is not None:
                 s_seg, s_off, s_key, s_nowrap = pending
@@ -636,11 +650,11 @@ def _rewrite(text: str, plan: "_SegmentPlan") -> str:
             out.append('<span class="kp-last">')
             last_open = True
         ch = text[i]
-        if ch.isspace():
+        if ch in SPACES:
             j = i
-            while j < n and text[j].isspace():
+            while j < n and text[j] in SPACES:
                 j += 1
-            if i in plan.nbsp:
+            if i in plan.nbsp or NBSP in text[i:j]:
                 # a space inside a line: in the text before or after it, never a
                 # text of its own between two elements (WeasyPrint would not draw it)
                 want = plan.on.get(i) if not last_open else None
@@ -762,7 +776,7 @@ def _line_plan(para: Para, segs: list[str], items: list[Item], chosen: list[int]
             j2, it2 = boxes[n + 1]
             if line_of.get(j2) == k and it2.stretch and it2.ref[1] == seg:
                 gap = texts[seg][off + len(it.text):it2.ref[2]]
-                if gap and gap.isspace():
+                if gap and all(c in SPACES for c in gap):
                     for o in range(off + len(it.text), it2.ref[2]):
                         plans[seg].on[o] = k
                     count[k] += 1
@@ -780,7 +794,7 @@ def _line_plan(para: Para, segs: list[str], items: list[Item], chosen: list[int]
             for s_, _k in para.pieces:
                 if s_ == seg:
                     # after the break's space: the space ends the line before
-                    while off < len(texts[s_]) and texts[s_][off].isspace():
+                    while off < len(texts[s_]) and texts[s_][off] in SPACES:
                         off += 1
                     plans[s_].natural = off
                     first = False
@@ -835,7 +849,8 @@ def impose(html: str, lay, book_meta: dict, stats: dict | None = None, fonts=Non
     paras = _paragraphs(segs)
     if not paras:
         return html
-    keys = frozenset(key for p in paras for _i, key in p.pieces if key != ("<br>",))
+    # the plain styles too: the space of a paragraph's negative word-spacing is theirs
+    keys = frozenset({("body",), ("note",)} | {key for p in paras for _i, key in p.pieces if key != ("<br>",)})
     gens = frozenset(g for p in paras for d in (p.before, p.after) for lst in d.values() for g in lst)
     m = None
     set_paras = lines = 0
