@@ -186,7 +186,11 @@ def breaks(items: list[Item], measure: float, opts: dict, tolerance: float | Non
                     continue
             forced = it.kind == "penalty" and it.penalty <= -INF and b > 0 and items[b - 1].kind == "glue"
             if forced:
-                bad = 0.0                                   # the last line, ragged (after the finishing glue)
+                # the last line, ragged (after the finishing glue): it is set with
+                # natural spaces (span.kp-last), so it must fit without shrinking
+                if width > measure - MARGIN:
+                    continue
+                bad = 0.0
             elif width > measure - MARGIN:
                 bad = 100 * ((width - measure + MARGIN) / shrink) ** 3   # tight: shrink > 0 here
             elif stretch <= 0:
@@ -281,26 +285,85 @@ class Para:
     after: dict = field(default_factory=dict)
 
 
+# A link within the book (a cross-reference, a page reference) prints its
+# target's page: from target-counter() in the whole document, from data-page in
+# a piece of the parallel layout (the styles give every target-counter() a
+# [data-page] twin: print.css).  The page is not known when the paragraph is
+# broken, so its generated content is measured with the widest page number of
+# PAGE_DIGITS digits, the same in both layouts (a line holding one is at most
+# two digits looser): whole and parallel layouts break alike.
+PAGE_DIGITS = 3
+_ANY_PAGE = "\x00"
+
+
 def _generated_key(kind: str, name: str, attrs: dict) -> tuple:
     """What decides an inline element's generated content: its name, class and
-    data-* attributes (attr() reads them), and the paragraph's kind (its size)."""
-    return (kind, name, attrs.get("class", ""), tuple(sorted((k, v) for k, v in attrs.items()
-                                                         if k.startswith("data-") and k != "data-src")))
+    data-* attributes (attr() reads them), and the paragraph's kind (its size);
+    for a link within the book, any page (`PAGE_DIGITS`)."""
+    data = {k: v for k, v in attrs.items() if k.startswith("data-") and k != "data-src"}
+    if attrs.get("href", "").startswith("#"):
+        data["data-page"] = _ANY_PAGE
+    return (kind, name, attrs.get("class", ""), tuple(sorted(data.items())))
+
+
+# The block elements a paragraph of running text may stand in, inside a
+# chapter: the specimen (see `Measurer`) reproduces them around a sample
+# paragraph, so that its measure, indent, face and alignment are theirs.  A
+# table's cell or a figure takes a width from its content, which a specimen
+# cannot reproduce: a paragraph there is left to WeasyPrint.
+_CONTEXTS = frozenset({"section", "article", "div", "blockquote", "ul", "ol", "li", "dl", "dt", "dd",
+                       "aside", "header", "footer"})
+# a paragraph's classes that the breaker handles itself (not part of its kind)
+_OWN_CLASSES = frozenset({"continued", "split", "kp"})
+
+
+def _body_kind(outer: list, attrs: dict) -> str | None:
+    """The kind of a chapter's paragraph: "body" for a plain <p> of the
+    chapter, else "body" and, as JSON, the elements around it (name, class,
+    lang) and its own class and lang; None where the specimen cannot stand in
+    for it (an element not in `_CONTEXTS`, an inline style)."""
+    chain = []
+    for name, a in outer:
+        if name not in _CONTEXTS or "style" in a:
+            return None
+        chain.append([name, a.get("class", ""), a.get("lang", "")])
+    if "style" in attrs:
+        return None
+    cls = " ".join(c for c in attrs.get("class", "").split() if c not in _OWN_CLASSES)
+    if not chain and not cls and not attrs.get("lang"):
+        return "body"
+    return "body" + json.dumps([chain, cls, attrs.get("lang", "")], ensure_ascii=False)
+
+
+def _kind_html(kind: str) -> tuple[str, str, str]:
+    """(the elements to open, the <p> tag, the elements to close) of a kind."""
+    if kind == "body":
+        return "", "<p>", ""
+    chain, cls, lang = json.loads(kind[4:])
+
+    def tag(name, c, lg):
+        return ("<" + name + (f' class="{htmllib.escape(c)}"' if c else "")
+                + (f' lang="{htmllib.escape(lg)}"' if lg else "") + ">")
+    return ("".join(tag(*e) for e in chain), tag("p", cls, lang),
+            "".join(f"</{name}>" for name, _c, _lg in reversed(chain)))
 
 
 def _paragraphs(segs: list[str]) -> list[Para]:
     """The paragraphs of running text in the segments of the print HTML from
     the first chapter on (tags at odd indexes, text between): the <p> of
-    chapters and, inside them, the notes' paragraphs (span.note-p)."""
+    chapters (also inside lists, quotations and other blocks: see
+    `_CONTEXTS`) and, inside them, the notes' paragraphs (span.note-p)."""
     paras: list[Para] = []
     in_chapter = False
+    outer: list[tuple[str, dict]] = []      # open elements between the chapter and its paragraphs
     prev_p = False                  # p + p: the previous element sibling is a paragraph
     body: Para | None = None
     stack: list[tuple[str, dict]] = []      # open elements inside the paragraph
     note: Para | None = None
     note_depth = 0
     prev_note = False
-    bad = False                     # something the breaker does not measure
+    # something the breaker does not measure, in the paragraph (outside its notes), in the note
+    bad_body = bad_note = False
     opened: list = []               # elements opened since the last text segment (their ::before)
 
     def owner() -> Para | None:
@@ -313,24 +376,42 @@ def _paragraphs(segs: list[str]) -> list[Para]:
             name, attrs, kind = _tag_info(seg)
             cls = attrs.get("class", "").split()
             if body is None:        # between paragraphs
-                if kind == 1 and name == "section" and "chapter" in cls:
-                    in_chapter, prev_p = True, False
-                elif kind == -1 and name == "section":
-                    in_chapter, prev_p = False, False
-                elif kind == 1 and name == "p" and in_chapter:
-                    body = Para("body", prev_p and "continued" not in cls, [], last_justified="split" in cls, tag=i)
-                    stack, bad = [], False
-                elif kind != 0 or name != "br":
+                if not in_chapter:
+                    if kind == 1 and name == "section" and "chapter" in cls:
+                        in_chapter, prev_p, outer = True, False, []
+                    continue
+                if kind == 1 and name == "p":
+                    ctx = _body_kind(outer, attrs)
+                    body = Para(ctx or "body", prev_p and "continued" not in cls, [],
+                                last_justified="split" in cls, tag=i)
+                    stack, bad_body, bad_note = [], ctx is None, False
+                elif kind == 1:
+                    outer.append((name, attrs))
+                    prev_p = False
+                elif kind == -1:
+                    if outer:
+                        # the innermost open element of that name (HTML's end tags may be left out)
+                        at = max((k for k, (n_, _a) in enumerate(outer) if n_ == name), default=None)
+                        if at is not None:
+                            del outer[at:]
+                    elif name == "section":
+                        in_chapter = False
+                    prev_p = False
+                elif name != "br":
                     prev_p = False
                 continue
             if kind == 1:
                 if name == "span" and "note-p" in cls:
                     note = Para("note", prev_note, [], tag=i)
                     note_depth = len(stack)
+                    bad_note = False
                 elif name == "span" and "footnote" in cls:
                     prev_note = False
-                elif name in ("img", "svg", "math", "code", "sub", "sup", "object", "iframe"):
-                    bad = True
+                elif name in ("img", "svg", "math", "sub", "sup", "object", "iframe"):
+                    if note is not None:
+                        bad_note = True
+                    else:
+                        bad_body = True
                 else:
                     target = owner()
                     if target is not None:
@@ -338,7 +419,7 @@ def _paragraphs(segs: list[str]) -> list[Para]:
                 stack.append((name, attrs))
             elif kind == -1:
                 if not stack:                       # </p>
-                    if not bad:
+                    if not bad_body:
                         paras.append(body)
                     body, prev_p = None, True
                     continue
@@ -348,15 +429,17 @@ def _paragraphs(segs: list[str]) -> list[Para]:
                     target.after.setdefault(target.pieces[-1][0], []).append(
                         _generated_key(target.kind, name_, attrs_))
                 if note is not None and len(stack) == note_depth:
-                    if not bad:
+                    if not bad_note:
                         paras.append(note)
                     note, prev_note = None, True
             else:
                 target = note if note is not None else body
                 if name == "br":
                     target.pieces.append((i, ("<br>",)))
+                elif note is not None:
+                    bad_note = True
                 else:
-                    bad = True
+                    bad_body = True
         elif seg and body is not None:
             target = owner()
             if target is not None:
@@ -381,28 +464,41 @@ class Measurer:
     def __init__(self, head: str, keys: set[tuple], lay, generated: set[tuple] = frozenset()):
         self.keys = sorted(keys)
         self.gen_keys = sorted(generated)
-        samples_body, samples_note = [], []
+        # the kinds of paragraph: "body", "note", and a body's in a list, a quotation ... (`_body_kind`)
+        kinds = sorted({"body", "note"} | {k[0] for k in self.keys} | {g[0] for g in self.gen_keys})
+        samples: dict[str, list[str]] = {k: [] for k in kinds}
         for n, (kind, name, cls, data) in enumerate(self.gen_keys):
-            attrs = (f' class="{htmllib.escape(cls)}"' if cls else "") + "".join(
-                f' {k}="{htmllib.escape(v)}"' for k, v in data)
-            # each on one line: an element's content split over two lines would be measured in part
-            (samples_note if kind == "note" else samples_body).append(
-                f'<span style="white-space: nowrap"><{name}{attrs}>qzg{n}zq</{name}></span> ')
+            # a link's page: each digit PAGE_DIGITS times (the widest is taken)
+            for d in "0123456789" if (("data-page", _ANY_PAGE) in data) else "_":
+                attrs = (f' class="{htmllib.escape(cls)}"' if cls else "") + "".join(
+                    f' {k}="{htmllib.escape(d * PAGE_DIGITS if v == _ANY_PAGE else v)}"' for k, v in data)
+                # each on one line: an element's content split over two lines would be measured in part
+                samples[kind].append(
+                    f'<span style="white-space: nowrap"><{name}{attrs}>qzg{n}zq</{name}></span> ')
         for n, key in enumerate(self.keys):
             chain = key[1:]
             opens = "".join("<" + name + (f' class="{c}"' if c else "") + (f' lang="{lg}"' if lg else "") + ">"
                             for name, c, lg in chain)
             closes = "".join(f"</{name}>" for name, _c, _lg in reversed(chain))
-            sample = f"{opens}qz{n}zq{closes} "
-            (samples_note if key[0] == "note" else samples_body).append(sample)
+            samples[key[0]].append(f"{opens}qz{n}zq{closes} ")
+        # a kind's samples in a paragraph, and its measure, indent (p + p) and
+        # alignment from the paragraph after it
+        tags = {"body": "body", "note": "note2"}
+        blocks = []
+        for j, kind in enumerate(k for k in kinds if k.startswith("body") and k != "body"):
+            opens, p, closes = _kind_html(kind)
+            tags[kind] = f"k{j}"
+            blocks.append(f'{opens}{p}{"".join(samples[kind])}</p>{p}qzk{j}zq</p>{closes}')
         specimen = (head + '<body><section class="part"><section class="chapter">'
-                    f'<p>{"".join(samples_body)}</p><p>qzbodyzq'
-                    f'<span class="footnote"><span class="note-p">qznotezq {"".join(samples_note)}</span>'
-                    '<span class="note-p">qznote2zq</span></span></p></section></section></body></html>')
+                    f'<p>{"".join(samples["body"])}</p><p>qzbodyzq'
+                    f'<span class="footnote"><span class="note-p">qznotezq {"".join(samples["note"])}</span>'
+                    '<span class="note-p">qznote2zq</span></span></p>'
+                    f'{"".join(blocks)}</section></section></body></html>')
         self.document = lay(specimen)           # kept: its styles hold the fonts
         self.styles: dict[tuple, object] = {}
         self.measure = {}
         self.indent = {}
+        self.justified = {}
         found = {}
         self.generated: dict[tuple, tuple[float, float]] = {}
 
@@ -417,9 +513,10 @@ class Measurer:
                 kids = box.children or []
                 at = [k for k, c in enumerate(kids) if type(c).__name__ == "TextBox" and re.match(r"qzg\d+zq", c.text)]
                 if at:
-                    n = int(re.match(r"qzg(\d+)zq", kids[at[0]].text).group(1))
-                    self.generated[self.gen_keys[n]] = (sum(c.margin_width() for c in kids[:at[0]]),
-                                                        sum(c.margin_width() for c in kids[at[0] + 1:]))
+                    g = self.gen_keys[int(re.match(r"qzg(\d+)zq", kids[at[0]].text).group(1))]
+                    was = self.generated.get(g, (0.0, 0.0))
+                    self.generated[g] = (max(was[0], sum(c.margin_width() for c in kids[:at[0]])),
+                                         max(was[1], sum(c.margin_width() for c in kids[at[0] + 1:])))
             if name in ("BlockBox", "FootnoteAreaBox") or (
                     getattr(box, "element_tag", "") == "span" and box.style["display"] == ("block", "flow")):
                 block = box
@@ -430,11 +527,15 @@ class Measurer:
         for n, key in enumerate(self.keys):
             if str(n) in found:
                 self.styles[key] = found[str(n)][0]
-        for kind, tag in (("body", "body"), ("note", "note2")):
+        for kind, tag in tags.items():
+            if tag not in found:
+                continue                        # not laid out (a kind display: none hides): left to WeasyPrint
             style, block = found[tag]
             self.measure[kind] = block.width
             ti = style["text_indent"]
             self.indent[kind] = ti.value if getattr(ti, "unit", "px") == "px" else 0.0
+            # only justified text is set here (a ragged epigraph is left to WeasyPrint)
+            self.justified[kind] = style["text_align_all"] == "justify"
         self._layouts: dict = {}
         self._width = functools.lru_cache(maxsize=1 << 16)(self._measure)
 
@@ -469,7 +570,11 @@ def _hyphen_points(word: str, style) -> list[int]:
 
 
 def _candidates(t: str, style, nowrap: bool, opts: dict) -> list[tuple[int, str]]:
-    """Break points inside a run of non-spaces: (offset, "hyphen" | "after")."""
+    """Break points inside a run of non-spaces: (offset, "hyphen" | "after"),
+    and where Pango (UAX #14) would break it and the breaker does not
+    (offset, "never": after "/" in "/etc/apt", "and/or"), which `impose`
+    closes with a word joiner: WeasyPrint, first-fit, would otherwise pull
+    the start of a line's first word up to the end of the line before."""
     if nowrap:
         return []
     out = []
@@ -479,7 +584,22 @@ def _candidates(t: str, style, nowrap: bool, opts: dict) -> list[tuple[int, str]
             out += [(wm.start() + p, "hyphen") for p in _hyphen_points(w, style)]
         elif w in _BREAK_AFTER and 0 < wm.start() and wm.end() < len(t) and t[wm.end()] not in (WJ, ")", ",", "."):
             out.append((wm.end(), "after"))
+    if len(t) > 1 and not t.isalnum():
+        offered = {o for o, _k in out}
+        attrs = _log_attrs(t, style["lang"] or "")
+        out += [(o, "never") for o in range(1, len(t))
+                if attrs[o] and o not in offered and t[o - 1] != WJ and t[o] != WJ]
+        out.sort()
     return out
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _log_attrs(t: str, lang: str) -> tuple[bool, ...]:
+    """Pango's line-break opportunities of a text (before each character)."""
+    from weasyprint.text.line_break import get_log_attrs
+
+    la = get_log_attrs(t, lang)
+    return tuple(bool(la[i].is_line_break) for i in range(len(t) + 1))
 
 
 def _items(para: Para, segs: list[str], m: Measurer, opts: dict) -> list[Item] | None:
@@ -500,7 +620,11 @@ def _items(para: Para, segs: list[str], m: Measurer, opts: dict) -> list[Item] |
             return None                     # a hard break, an unknown style: left to WeasyPrint
         style = m.styles[key]
         text = htmllib.unescape(segs[seg_index])
+        if style["white_space"] in ("pre-wrap", "break-spaces", "pre-line"):
+            return None                     # spaces kept as they are typed: left to WeasyPrint
         nowrap = style["white_space"] in ("nowrap", "pre")
+        # code is not tracked: a monospaced face's columns stay columns
+        expand_here = 0.0 if any(name == "code" for name, _c, _l in key[1:]) else expand
         # the ::before content of the elements opening here, ::after of those closing
         # after it: boxes of their width (not tracked: our spans are inside them)
         gen_before = sum(m.generated.get(g, (0.0, 0.0))[0] for g in para.before.get(seg_index, ()))
@@ -525,7 +649,7 @@ def _items(para: Para, segs: list[str], m: Measurer, opts: dict) -> list[Item] |
                     items.append(Item("penalty", penalty=INF))
                 items.append(Item("glue", w, w * stretch_k, w * opts["shrink"], ref=("space", s_seg, s_off)))
                 pending = None
-            e = 0.0 if _has_ligature(t, m.ligatures) else expand
+            e = 0.0 if _has_ligature(t, m.ligatures) else expand_here
 
             def box(a: int, b: int) -> Item:
                 w = m.width(key, t[a:b])
@@ -534,7 +658,9 @@ def _items(para: Para, segs: list[str], m: Measurer, opts: dict) -> list[Item] |
             at = 0
             for off, kind in _candidates(t, style, nowrap, opts):
                 items.append(box(at, off))
-                if kind == "hyphen":
+                if kind == "never":
+                    items.append(Item("penalty", 0.0, penalty=INF, ref=("after", seg_index, tok.start() + off)))
+                elif kind == "hyphen":
                     hw = m.width(key, HYPHEN)
                     items.append(Item("penalty", hw, penalty=opts["hyphen-penalty"], flagged=True,
                                       ref=("hyphen", seg_index, tok.start() + off), hang=hw * hang.get(HYPHEN, 0.0)))
@@ -800,7 +926,9 @@ def _line_plan(para: Para, segs: list[str], items: list[Item], chosen: list[int]
                     first = False
                 elif not first:
                     plans[s_].natural = 0
-    style = f"word-spacing: -{m.width((para.kind,), ' ') * opts['shrink']:.3f}px" if opts["shrink"] else ""
+    # a paragraph of one line is its ragged last line: natural spaces, no shrink
+    shrinks = opts["shrink"] and (len(chosen) > 1 or para.last_justified)
+    style = f"word-spacing: -{m.width((para.kind,), ' ') * opts['shrink']:.3f}px" if shrinks else ""
     return plans, style, max(shares, default=0.0)
 
 
@@ -809,6 +937,8 @@ def _set(para: Para, segs: list[str], m: Measurer, opts: dict,
     """A paragraph broken by total fit: (the style its tag gets, {segment: new
     text}, lines, the largest share of a line's letters' width its tracking
     takes), or None if it is left to WeasyPrint."""
+    if not m.justified.get(para.kind):
+        return None
     items = _items(para, segs, m, opts)
     if items is None:
         return None
@@ -850,7 +980,8 @@ def impose(html: str, lay, book_meta: dict, stats: dict | None = None, fonts=Non
     if not paras:
         return html
     # the plain styles too: the space of a paragraph's negative word-spacing is theirs
-    keys = frozenset({("body",), ("note",)} | {key for p in paras for _i, key in p.pieces if key != ("<br>",)})
+    keys = frozenset({("body",), ("note",)} | {(p.kind,) for p in paras}
+                     | {key for p in paras for _i, key in p.pieces if key != ("<br>",)})
     gens = frozenset(g for p in paras for d in (p.before, p.after) for lst in d.values() for g in lst)
     m = None
     set_paras = lines = 0
