@@ -299,3 +299,214 @@ def test_a_no_break_space_of_the_text_stays_one():
     assert toks == ["voix", " ", "sur", " ", "IP", "\u00a0", ":", " ", "SIP", " ", "et", " ", "10\u202f%"]
     plan = linebreak._SegmentPlan(nbsp=set(), hyphen=set(), wj=set(), hang={}, on={})
     assert linebreak._rewrite(text, plan) == text
+
+
+# ------------------------------------------------------------------ lists, quotations, code, links
+
+# A small French book whose paragraphs stand in lists (nested too), a
+# quotation, with code paths and cross-references: each measured in its own
+# block by the specimen.
+BLOCKS_BOOK = """\
+id: blocs
+identifier: urn:uuid:00000000-0000-4000-8000-000000000612
+title: Des blocs
+author: [Ada Author]
+lang: fr
+date: "2026-01-01"
+contents:
+  - part: Première partie
+    chapters: [chapters/01-blocs.md]
+"""
+BLOCKS = """\
+# Des blocs {#blocs}
+
+Le fichier `/etc/apt/sources.list` décrit les sources des paquets ; chaque ligne y nomme une
+archive, une distribution et ses composants, et le programme `apt-get` les lit toutes avant de
+télécharger les listes de paquets disponibles, puis il les compare avec `/var/lib/dpkg/status`
+pour savoir ce qui est installé.
+
+Les éléments d'une liste ont une mesure plus courte que celle du texte courant, et leurs
+paragraphes doivent pourtant être justifiés aussi bien :
+
+- Le premier élément est un paragraphe assez long pour occuper plusieurs lignes : il parle du
+  gestionnaire de paquets, de ses dépendances et de la façon dont il résout les conflits entre
+  les versions des bibliothèques partagées.
+
+  Un second paragraphe dans le même élément reprend l'explication : les paquets virtuels
+  permettent à plusieurs programmes de fournir la même fonction, et l'administrateur choisit
+  celui qu'il préfère avec `update-alternatives`.[^alt]
+
+- Le deuxième élément renvoie à une autre section (voir [Section « Des citations »](#citations))
+  et continue assez longtemps pour que la référence tombe au milieu d'une ligne et non à sa fin,
+  comme il se doit.
+
+- Le troisième élément contient une liste imbriquée :
+
+  - un sous-élément dont le texte est lui aussi assez long pour remplir deux lignes entières de
+    la mesure plus étroite encore de la liste imbriquée ;
+
+  - un autre sous-élément, plus court, mais qui déborde tout de même sur une seconde ligne de texte.
+
+- **postrm** Ce script modifie généralement les liens ou les autres fichiers associés à `foo`
+  et/ou supprime les fichiers créés par le paquet (Voir aussi [Section « Qu'est-ce qu'un paquet
+  virtuel ? »](#citations).)
+
+a) Une liste ordonnée par des lettres, dont le premier élément est également long, afin que ses
+   lignes soient justifiées par l'algorithme de coupure optimale plutôt que par la méthode
+   gloutonne.
+
+b) Le second élément de cette liste explique que les chemins comme
+   `/usr/share/doc/PAQUET/copyright` ne se coupent jamais après une barre oblique, parce que la
+   table des pages compterait alors deux mots.
+
+## Des citations {#citations}
+
+> Une citation est composée dans un corps plus petit et avec des marges des deux côtés : ses
+> lignes sont donc plus courtes, et l'algorithme doit les mesurer dans le même contexte que
+> celui où la mise en page les placera, faute de quoi un mot déborderait.
+
+Après la citation, le texte courant reprend sa mesure pleine et son alinéa ; il renvoie encore
+une fois à la [Section « Des blocs »](#blocs) pour vérifier la mesure d'une référence croisée
+dans une ligne justifiée du corps du texte.
+
+[^alt]: Une note dans un élément de liste : elle va au pied de la page, comme les autres, et ses
+    lignes ont la mesure de la zone des notes.
+"""
+
+
+@pytest.fixture(scope="module")
+def blocks(tmp_path_factory):
+    from conftest import STYLES, write_manuscript
+
+    from matbaa.build import build_pdf, load
+
+    root = write_manuscript(tmp_path_factory.mktemp("blocks") / "ms", BLOCKS_BOOK, {"01-blocs.md": BLOCKS})
+    pdf, _ = build_pdf(root, root.parent / "build", STYLES)
+    book, _ = load(root, STYLES)
+    return book, pdf, root.parent / "build"
+
+
+def _kp_lines(document) -> int:
+    """The lines WeasyPrint laid out in the paragraphs the breaker set (p.kp, span.note-p.kp)."""
+    count = 0
+
+    def walk(box):
+        nonlocal count
+        element = getattr(box, "element", None)
+        kids = getattr(box, "children", None) or []
+        if (type(box).__name__ == "BlockBox" and element is not None
+                and "kp" in (element.get("class") or "").split()):
+            count += sum(1 for k in kids if type(k).__name__ == "LineBox")
+        for k in kids:
+            walk(k)
+    for page in document.pages:
+        walk(page._page_box)
+    return count
+
+
+def test_paragraphs_in_lists_and_quotations_are_set(blocks):
+    """Paragraphs in list items (nested, lettered), a quotation and a note are
+    broken by total fit, each at the measure of its block, and WeasyPrint sets
+    exactly the lines chosen: as many lines as the breaker counted (a line too
+    long for its block would make one more).  Code paths break only at spaces,
+    a cross-reference's page is measured, and the book reads back whole."""
+    import re
+
+    from weasyprint import HTML
+
+    from conftest import STYLES
+    from test_text_layer import source_words
+
+    from matbaa.words import words
+
+    book, pdf, build = blocks
+    html = (build / f"{book.id}.html").read_text(encoding="utf-8")
+
+    def lay(text):
+        return HTML(string=text, base_url=str(build) + "/").render()
+    stats: dict = {}
+    out = linebreak.impose(html, lay, book.meta, stats, fonts=STYLES / "fonts")
+    # every paragraph of the chapter set: 3 body, 2 + 1 + 1 + 1 in list items, 2 nested, 2 lettered, 1 quoted,
+    # 1 note (the fourth item's cross-reference once ended a line of its own: '.)')
+    assert stats["set"] == stats["paragraphs"] == 14
+    m = next(m for m in linebreak._MEASURERS.values() if len(m.measure) > 2)
+    body = m.measure["body"]
+    narrower = sorted(w for k, w in m.measure.items() if k not in ("body", "note"))
+    assert len(narrower) == 4 and all(w < body for w in narrower)     # ul li, ul li ul li, ol li, blockquote
+    assert len(re.findall(r'<li>\s*<p class="kp', out)) == 8 and re.search(r'<blockquote>\s*<p class="kp', out)
+    assert _kp_lines(lay(out)) == stats["lines"]
+    # the layout and the PDF: every word, whole and in order (the PDF's text,
+    # at every size, holds running heads, folios and the note besides); no line
+    # ends at a slash inside a path
+    data = json.loads(pdf.with_suffix(".pages.json").read_text(encoding="utf-8"))
+    want = source_words(book)
+    assert data["words"] == want and data["misplaced"] == []
+    with pdfplumber.open(pdf) as doc:      # (not the note calls: superscripts, under 7 pt)
+        lines = [ln.replace(linebreak.WJ, "").strip() for page in doc.pages
+                 for ln in (page.filter(lambda o: o.get("object_type") != "char" or o["size"] > 7)
+                            .extract_text() or "").split("\n")]
+    joined = ""
+    for ln in lines:
+        joined = joined[:-1] + ln if joined.endswith(linebreak.HYPHEN) else joined + " " + ln
+    read = iter(words(joined))
+    assert all(any(w == r for r in read) for w in want)         # a subsequence: no word split or lost
+    assert "/etc/apt/sources.list" in joined and not [ln for ln in lines if ln.endswith("/")]
+
+
+def test_generated_content_is_one_box(blocks):
+    """The breaker measures a cross-reference's " (p. 12)" (::after) as one
+    box with the link's text before it (print.css: .kp ::after nowrap): in a
+    paragraph it set, WeasyPrint must not break before or inside it, or a line
+    may end in "»" and leave "(p. 12).)" to the next (the second book's p. 55).
+    A paragraph exactly as wide as its words before the link's page: the page
+    goes down with the link's last word."""
+    from weasyprint import HTML
+
+    book, _pdf, build = blocks
+    html = (build / f"{book.id}.html").read_text(encoding="utf-8")
+    head = html[:html.find("<body")]
+
+    def lines(p: str) -> list[str]:
+        doc = HTML(string=head + f'<body><section class="chapter">{p}</section></body></html>',
+                   base_url=str(build) + "/").render()
+        found = []
+
+        def walk(box):
+            if type(box).__name__ == "LineBox":
+                texts = []
+
+                def text(b):
+                    if type(b).__name__ == "TextBox":
+                        texts.append(b.text)
+                    for k in getattr(b, "children", None) or []:
+                        text(k)
+                text(box)
+                found.append("".join(texts).strip())
+            for k in getattr(box, "children", None) or []:
+                walk(k)
+        walk(doc.pages[0]._page_box)
+        return found
+
+    link = '<a class="xref" href="#x" data-page="12" data-before=" (p. " data-after=")">bbbb</a>'
+    # the width of "aaaa bbbb" as one line
+    probe = HTML(string=head + '<body><p style="white-space: nowrap; display: inline-block; text-indent: 0">'
+                 'aaaa bbbb</p></body></html>', base_url=str(build) + "/").render()
+    width = probe.pages[0]._page_box.children[0].children[0].children[0].width
+    style = f'style="width: {width + 2:.2f}px; text-indent: 0; text-align: left"'
+    assert lines(f'<p {style}>aaaa {link}</p>')[0] == "aaaa bbbb"       # WeasyPrint alone: the page goes down
+    assert lines(f'<p class="kp" {style}>aaaa {link}</p>')[0] == "aaaa"
+
+
+def test_where_a_paragraph_stands_decides_its_kind():
+    """A paragraph in a list item is measured in a list item (its kind names
+    the elements around it and its own class); one in a table's cell, or with
+    an inline style, has a measure a specimen cannot stand in for, and is left
+    to WeasyPrint."""
+    segs = linebreak._TAG.split(
+        '<section class="chapter"><table><tr><td><p>a b</p></td></tr></table>'
+        '<ul><li><p class="continued">c d</p></li></ul><p style="width: 5em">e f</p>'
+        '<div class="epigraph"><p class="attribution">g h</p></div><p>i j</p></section>')
+    kinds = [p.kind for p in linebreak._paragraphs(segs)]
+    assert kinds == ['body[[["ul", "", ""], ["li", "", ""]], "", ""]',
+                     'body[[["div", "epigraph", ""]], "attribution", ""]', "body"]
+    assert linebreak._kind_html(kinds[1]) == ('<div class="epigraph">', '<p class="attribution">', "</div>")

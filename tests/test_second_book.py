@@ -168,6 +168,33 @@ def test_pdf_text_and_pages(second):
     assert words(text)
 
 
+def test_total_fit_in_the_second_book(second):
+    """Total fit (the default) on a book of lists, quotations, code and cross-
+    references: issue 12's spacing targets on its running text (spacing.py),
+    every paragraph of a list item or a quotation set (measured in its block),
+    no line ending at a slash of a path, every note on its call's page."""
+    import json
+
+    import pdfplumber
+
+    from matbaa import spacing
+    from matbaa.linebreak import WJ
+
+    _book, pdf, _epub, _out = second
+    data = json.loads(pdf.with_suffix(".pages.json").read_text(encoding="utf-8"))
+    assert data["misplaced"] == [] and data["hyphenation"]["page_end"] == 0
+    body = spacing.measure(pdf, pages=spacing.body_pages(pdf.with_suffix(".pages.json")))["body"]
+    assert body["p90_em"] <= 0.42 and body["over_half_share"] <= 0.04, body
+    with pdfplumber.open(pdf) as doc:
+        # the lines of paragraphs (body 10.5 pt, quotation 8.5, note 8): not a heading, the
+        # contents or a code block (all monospaced)
+        lines = [ln["text"].replace(WJ, "").strip() for page in doc.pages for ln in page.extract_text_lines()
+                 if any(abs(max(c["size"] for c in ln["chars"]) - size) < 0.05 for size in (10.5, 8.5, 8.0))
+                 and not all("Mono" in c["fontname"] for c in ln["chars"] if c["text"].strip())]
+    assert len(lines) > 1000
+    assert not [ln for ln in lines if ln.endswith("/")]
+
+
 def test_headings_are_typeset_in_the_contents_outline_and_nav(second):
     """A sub-heading's text in the contents, the PDF outline and the EPUB nav is
     the typeset one (curly apostrophe, narrow space before ?), as in the text."""

@@ -477,8 +477,9 @@ class Measurer:
                     f'<span style="white-space: nowrap"><{name}{attrs}>qzg{n}zq</{name}></span> ')
         for n, key in enumerate(self.keys):
             chain = key[1:]
-            opens = "".join("<" + name + (f' class="{c}"' if c else "") + (f' lang="{lg}"' if lg else "") + ">"
-                            for name, c, lg in chain)
+            # a link points at the specimen's own target (its target-counter() finds a page)
+            opens = "".join("<" + name + (f' class="{c}"' if c else "") + (f' lang="{lg}"' if lg else "")
+                            + (' href="#qzt"' if name == "a" else "") + ">" for name, c, lg in chain)
             closes = "".join(f"</{name}>" for name, _c, _lg in reversed(chain))
             samples[key[0]].append(f"{opens}qz{n}zq{closes} ")
         # a kind's samples in a paragraph, and its measure, indent (p + p) and
@@ -489,7 +490,7 @@ class Measurer:
             opens, p, closes = _kind_html(kind)
             tags[kind] = f"k{j}"
             blocks.append(f'{opens}{p}{"".join(samples[kind])}</p>{p}qzk{j}zq</p>{closes}')
-        specimen = (head + '<body><section class="part"><section class="chapter">'
+        specimen = (head + '<body><section class="part"><section class="chapter" id="qzt">'
                     f'<p>{"".join(samples["body"])}</p><p>qzbodyzq'
                     f'<span class="footnote"><span class="note-p">qznotezq {"".join(samples["note"])}</span>'
                     '<span class="note-p">qznote2zq</span></span></p>'
