@@ -321,7 +321,7 @@ BLOCKS = """\
 # Des blocs {#blocs}
 
 Le fichier `/etc/apt/sources.list` décrit les sources des paquets ; chaque ligne y nomme une
-archive, une distribution et ses composants, et le programme `apt-get` les lit toutes avant de
+archive, une distribution et ses composants, et la commande `apt-get update` les lit toutes avant de
 télécharger les listes de paquets disponibles, puis il les compare avec `/var/lib/dpkg/status`
 pour savoir ce qui est installé.
 
@@ -450,7 +450,12 @@ def test_paragraphs_in_lists_and_quotations_are_set(blocks):
         joined = joined[:-1] + ln if joined.endswith(linebreak.HYPHEN) else joined + " " + ln
     read = iter(words(joined))
     assert all(any(w == r for r in read) for w in want)         # a subsequence: no word split or lost
-    assert "/etc/apt/sources.list" in joined and not [ln for ln in lines if ln.endswith("/")]
+    assert not [ln for ln in lines if ln.endswith("/")]
+    # code reads as typed: its spaces plain spaces, no word joiner in a path (copied from the PDF,
+    # a command must run)
+    with pdfplumber.open(pdf) as doc:
+        raw = "".join(c["text"] for page in doc.pages for c in page.chars)       # as a viewer copies it
+    assert "/etc/apt/sources.list" in raw and "apt-get update" in raw and "/var/lib/dpkg/status" in raw
 
 
 def test_generated_content_is_one_box(blocks):
@@ -510,3 +515,9 @@ def test_where_a_paragraph_stands_decides_its_kind():
     assert kinds == ['body[[["ul", "", ""], ["li", "", ""]], "", ""]',
                      'body[[["div", "epigraph", ""]], "attribution", ""]', "body"]
     assert linebreak._kind_html(kinds[1]) == ('<div class="epigraph">', '<p class="attribution">', "</div>")
+
+
+def test_an_acronym_is_never_hyphenated():
+    style = {"hyphens": "auto", "hyphenate_limit_chars": (5, 2, 2), "lang": "fr"}
+    assert linebreak._hyphen_points("WYSIWYG", style) == []
+    assert linebreak._hyphen_points("bureautique", style)               # a word is

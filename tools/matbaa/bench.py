@@ -516,6 +516,13 @@ def spacing_figures(work: Path, main: Path, book_id: str, greedy: Path | None = 
         if pdf and pdf.is_file():
             figs = spacing.measure(pdf, pages=spacing.body_pages(folder / f"{book_id}.pages.json"))
             out[tag], out[tag + "_notes"] = figs["body"], figs["notes"]
+            # every note on its call's page? (the page map's misplaced notes), and hyphens at page ends
+            try:
+                data = json.loads((folder / f"{book_id}.pages.json").read_text(encoding="utf-8"))
+                out[tag].update(misplaced=len(data.get("misplaced", [])),
+                                page_end_hyphens=data["hyphenation"]["page_end"])
+            except (OSError, ValueError, KeyError):
+                pass
     typst_pdf = work / "typst.pdf"
     if typst_pdf.is_file():
         out["typst"] = spacing.measure(typst_pdf, notes=None)["body"]
@@ -529,14 +536,15 @@ SPACING_ROWS = (("matbaa", "matbaa (total fit), body"), ("matbaa_notes", "matbaa
 
 def spacing_table(figs: dict) -> list[str]:
     lines = ["Word spacing of the justified lines (em of the body size; spacing.py):", "",
-             "| PDF | justified lines | median | 90th pct | over 0.5 em | max | hyphenated lines |",
-             "|---|---:|---:|---:|---:|---:|---:|"]
+             "| PDF | justified lines | median | 90th pct | over 0.5 em | max | hyphenated lines "
+             "| notes off their call's page | hyphens at a page end |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for key, title in SPACING_ROWS:
         f = figs.get(key)
         if f:
             lines.append(f"| {title} | {f['justified']} | {f['median_em']:.3f} | {f['p90_em']:.3f} | "
                          f"{f['over_half_em']} ({100 * f['over_half_share']:.1f} %) | {f['max_em']:.2f} | "
-                         f"{f['hyphenated']} |")
+                         f"{f['hyphenated']} | {f.get('misplaced', '')} | {f.get('page_end_hyphens', '')} |")
     return lines + [""]
 
 

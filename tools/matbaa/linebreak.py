@@ -564,7 +564,8 @@ def _hyphen_points(word: str, style) -> list[int]:
     total = 5 if total == "auto" else total
     left = 2 if left == "auto" else left
     right = 2 if right == "auto" else right
-    if len(word) < total or not word.isalpha():
+    # an acronym (WYSIWYG, UNESCO) is never hyphenated
+    if len(word) < total or not word.isalpha() or word.isupper():
         return []
     lang = (style["lang"] or "az").split("-")[0]
     return [p for p in hyphenate(word, lang, left, right) if left <= p <= len(word) - right]
@@ -624,8 +625,10 @@ def _items(para: Para, segs: list[str], m: Measurer, opts: dict) -> list[Item] |
         if style["white_space"] in ("pre-wrap", "break-spaces", "pre-line"):
             return None                     # spaces kept as they are typed: left to WeasyPrint
         nowrap = style["white_space"] in ("nowrap", "pre")
-        # code is not tracked: a monospaced face's columns stay columns
-        expand_here = 0.0 if any(name == "code" for name, _c, _l in key[1:]) else expand
+        # code is not tracked (a monospaced face's columns stay columns), nor hangs
+        code = _is_code(key)
+        expand_here = 0.0 if code else expand
+        hang_here = {} if code else hang
         # the ::before content of the elements opening here, ::after of those closing
         # after it: boxes of their width (not tracked: our spans are inside them)
         gen_before = sum(m.generated.get(g, (0.0, 0.0))[0] for g in para.before.get(seg_index, ()))
@@ -654,7 +657,7 @@ def _items(para: Para, segs: list[str], m: Measurer, opts: dict) -> list[Item] |
 
             def box(a: int, b: int) -> Item:
                 w = m.width(key, t[a:b])
-                h = m.width(key, t[b - 1]) * hang[t[b - 1]] if t[b - 1] in hang else 0.0
+                h = m.width(key, t[b - 1]) * hang_here[t[b - 1]] if t[b - 1] in hang_here else 0.0
                 return Item("box", w, w * e, w * e, ref=("box", seg_index, tok.start() + a), text=t[a:b], hang=h)
             at = 0
             for off, kind in _candidates(t, style, nowrap, opts):
@@ -680,6 +683,10 @@ def _items(para: Para, segs: list[str], m: Measurer, opts: dict) -> list[Item] |
         return items + [Item("penalty", penalty=-INF)]
     items += [Item("penalty", penalty=INF), Item("glue", 0.0, 1e6), Item("penalty", penalty=-INF)]
     return items
+
+
+def _is_code(key: tuple) -> bool:
+    return len(key) > 1 and any(name == "code" for name, _c, _l in key[1:])
 
 
 def _has_ligature(word: str, ligatures: frozenset) -> bool:
@@ -731,6 +738,8 @@ def _rewrite(text: str, plan: "_SegmentPlan") -> str:
     an explicit hyphen not chosen; each line's letters in a span of its
     tracking (span.kx), a glyph hanging into the margin in a span.kh, and the
     ragged last line in a span of natural spaces (span.kp-last)."""
+    if plan.code:
+        return _rewrite_code(text, plan)
     out: list[str] = []
     state = None                        # the tracking span open: a line's letter-spacing, or None
     last_open = kh_open = False
@@ -821,6 +830,45 @@ def _rewrite(text: str, plan: "_SegmentPlan") -> str:
     return "".join(out)
 
 
+def _rewrite_code(text: str, plan: "_SegmentPlan") -> str:
+    """A segment of code as the breaks chosen set it: each stretch of it
+    within a line in a span that does not wrap (span.kn), with its spaces as
+    they are typed, a break's space at the end of the stretch before it.  Not
+    the no-break spaces and word joiners of prose, which a reader copying a
+    command or a path from the PDF would paste with it."""
+    out: list[str] = []
+    run: list[str] = []
+    last_open = False
+
+    def flush():
+        if run:
+            out.append('<span class="kn">' + htmllib.escape("".join(run), quote=False) + "</span>")
+            run.clear()
+    i, n = 0, len(text)
+    while i < n:
+        if i == plan.natural and not last_open:
+            flush()
+            out.append('<span class="kp-last">')
+            last_open = True
+        if i in plan.breaks:
+            flush()
+        if text[i] in SPACES:
+            j = i
+            while j < n and text[j] in SPACES:
+                j += 1
+            run.append(NBSP if NBSP in text[i:j] else " ")
+            if not (i in plan.nbsp or NBSP in text[i:j]) and j < n and j != plan.natural:
+                flush()                     # a break: the space ends the stretch before it
+            i = j
+            continue
+        run.append(text[i])
+        i += 1
+    flush()
+    if last_open:
+        out.append("</span>")
+    return "".join(out)
+
+
 @dataclass
 class _SegmentPlan:
     """What `_rewrite` does to one text segment."""
@@ -830,6 +878,8 @@ class _SegmentPlan:
     hang: dict                      # ("char" | "hyphen", offset) -> px it hangs
     on: dict                        # offset of a letter or inner space -> its line's tracking (px), if tracked
     natural: int | None = None      # where the ragged last line starts
+    code: bool = False              # a segment of code (see `_rewrite_code`)
+    breaks: set = field(default_factory=set)    # offsets of chosen breaks after a hyphen or dash
 
 
 def _line_plan(para: Para, segs: list[str], items: list[Item], chosen: list[int], measure: float,
@@ -842,7 +892,7 @@ def _line_plan(para: Para, segs: list[str], items: list[Item], chosen: list[int]
     tracked letters and inner spaces; WeasyPrint's justification gives the
     rest to the spaces."""
     texts = {i: htmllib.unescape(segs[i]) for i, _k in para.pieces}
-    plans = {i: _SegmentPlan(set(), set(), set(), {}, {}) for i in texts}
+    plans = {i: _SegmentPlan(set(), set(), set(), {}, {}, code=_is_code(k)) for i, k in para.pieces}
     chosen_set = set(chosen)
     # the line of every box, and each line's adjustment
     line_of: dict[int, int] = {}
@@ -887,6 +937,8 @@ def _line_plan(para: Para, segs: list[str], items: list[Item], chosen: list[int]
             plans[seg].hyphen.add(off)
         elif kind == "after" and k not in chosen_set:
             plans[seg].wj.add(off)
+        elif kind == "after":
+            plans[seg].breaks.add(off)
     # the tracked letters of each line: its tracked boxes' letters, and a space
     # inside the line between two of them (so that a line is one span a segment)
     count = [0] * len(chosen)
