@@ -93,6 +93,7 @@ NBSP, HYPHEN, WJ = "\u00a0", "\u2010", "\u2060"
 # its word (WeasyPrint does not stretch it)
 SPACES = " \t\n\r\f" + NBSP
 _TOKENS = re.compile(f"[{SPACES}]+|[^{SPACES}]+")
+TRACK_FROM = 1.0           # a line's letters are tracked only if its spaces alone would stretch more (of their stretch)
 MARGIN = 1.0               # px a line is kept short of the measure (Pango's rounding, kerning across pieces)
 
 
@@ -270,6 +271,15 @@ def _tag_info(tag: str) -> tuple[str, dict, int]:
 
 def _chain_key(stack) -> tuple:
     return tuple((name, attrs.get("class", ""), attrs.get("lang", "")) for name, attrs in stack)
+
+
+def _style_key(key: tuple) -> tuple:
+    """The key of a text's style: its nesting without the layout loop's
+    span.nohyph (a word kept whole: `hyphens: manual`, which the breaker
+    applies itself), so that the loop's next round needs no new specimen."""
+    if len(key) > 1 and any(c == "nohyph" for _n, c, _l in key[1:]):
+        return key[:1] + tuple(e for e in key[1:] if e[1] != "nohyph")
+    return key
 
 
 @dataclass
@@ -459,9 +469,29 @@ class Measurer:
 
     The styles come from a specimen: a small document with the print
     document's head (the same stylesheets) and one sample of each nesting of
-    inline elements found in the paragraphs, laid out once by `lay`."""
+    inline elements found in the paragraphs, laid out by `lay`.  A nesting
+    not met before (the next part of the book, in the same worker) is laid
+    out in a specimen of its own, with the others' samples left out: a
+    specimen costs a WeasyPrint layout, most of it the stylesheets'."""
 
-    def __init__(self, head: str, keys: set[tuple], lay, generated: set[tuple] = frozenset()):
+    def __init__(self, head: str, lay):
+        self.head, self.lay = head, lay
+        self.documents = []                     # kept: their styles hold the fonts
+        self.styles: dict[tuple, object] = {}
+        self.measure, self.indent, self.justified = {}, {}, {}
+        self.generated: dict[tuple, tuple[float, float]] = {}
+        self.known: set = set()                 # the keys and generated keys measured (or tried)
+        self._layouts: dict = {}
+        self._width = functools.lru_cache(maxsize=1 << 16)(self._measure)
+
+    def add(self, keys: set[tuple], generated: set[tuple] = frozenset()) -> None:
+        """Measure the styles of `keys` and the generated content of `generated`
+        not measured yet."""
+        keys, generated = set(keys) - self.known, set(generated) - self.known
+        if not keys and not generated:
+            return
+        self.known |= keys | generated
+        head, lay = self.head, self.lay
         self.keys = sorted(keys)
         self.gen_keys = sorted(generated)
         # the kinds of paragraph: "body", "note", and a body's in a list, a quotation ... (`_body_kind`)
@@ -495,13 +525,9 @@ class Measurer:
                     f'<span class="footnote"><span class="note-p">qznotezq {"".join(samples["note"])}</span>'
                     '<span class="note-p">qznote2zq</span></span></p>'
                     f'{"".join(blocks)}</section></section></body></html>')
-        self.document = lay(specimen)           # kept: its styles hold the fonts
-        self.styles: dict[tuple, object] = {}
-        self.measure = {}
-        self.indent = {}
-        self.justified = {}
+        document = lay(specimen)
+        self.documents.append(document)
         found = {}
-        self.generated: dict[tuple, tuple[float, float]] = {}
 
         def walk(box, block=None):
             name = type(box).__name__
@@ -523,7 +549,7 @@ class Measurer:
                 block = box
             for child in getattr(box, "children", None) or []:
                 walk(child, block)
-        for page in self.document.pages:
+        for page in document.pages:
             walk(page._page_box)
         for n, key in enumerate(self.keys):
             if str(n) in found:
@@ -537,8 +563,6 @@ class Measurer:
             self.indent[kind] = ti.value if getattr(ti, "unit", "px") == "px" else 0.0
             # only justified text is set here (a ragged epigraph is left to WeasyPrint)
             self.justified[kind] = style["text_align_all"] == "justify"
-        self._layouts: dict = {}
-        self._width = functools.lru_cache(maxsize=1 << 16)(self._measure)
 
     def _measure(self, key: tuple, text: str) -> float:
         from weasyprint.text.line_break import Layout, line_size
@@ -618,8 +642,10 @@ def _items(para: Para, segs: list[str], m: Measurer, opts: dict) -> list[Item] |
     hang = HANG if opts["protrusion"] else {}
     pending = None                          # a space not yet placed: (segment, offset, key, nowrap)
     for seg_index, key in para.pieces:
-        if key == ("<br>",) or key not in m.styles:
+        if key == ("<br>",) or _style_key(key) not in m.styles:
             return None                     # a hard break, an unknown style: left to WeasyPrint
+        kept_whole = _style_key(key) != key         # span.nohyph: no hyphenation point
+        key = _style_key(key)
         style = m.styles[key]
         text = htmllib.unescape(segs[seg_index])
         if style["white_space"] in ("pre-wrap", "break-spaces", "pre-line"):
@@ -661,6 +687,8 @@ def _items(para: Para, segs: list[str], m: Measurer, opts: dict) -> list[Item] |
                 return Item("box", w, w * e, w * e, ref=("box", seg_index, tok.start() + a), text=t[a:b], hang=h)
             at = 0
             for off, kind in _candidates(t, style, nowrap, opts):
+                if kind == "hyphen" and kept_whole:
+                    continue
                 items.append(box(at, off))
                 if kind == "never":
                     items.append(Item("penalty", 0.0, penalty=INF, ref=("after", seg_index, tok.start() + off)))
@@ -898,12 +926,14 @@ def _line_plan(para: Para, segs: list[str], items: list[Item], chosen: list[int]
     line_of: dict[int, int] = {}
     start, targets, shares = 0, [], []
     for k, b in enumerate(chosen):
-        w = stretch = shrink = tracked = 0.0
+        w = stretch = shrink = tracked = glue_stretch = glue_shrink = 0.0
         for j in range(start, b):
             it = items[j]
             if it.kind == "box":
                 line_of[j] = k
                 tracked += it.width if it.stretch else 0.0
+            elif it.kind == "glue":
+                glue_stretch, glue_shrink = glue_stretch + it.stretch, glue_shrink + it.shrink
             if it.kind != "penalty":
                 w, stretch, shrink = w + it.width, stretch + it.stretch, shrink + it.shrink
         end = items[b]
@@ -913,6 +943,14 @@ def _line_plan(para: Para, segs: list[str], items: list[Item], chosen: list[int]
         last = k == len(chosen) - 1 and not para.last_justified
         gap = measure - MARGIN + hang - w
         r = 0.0 if last else (gap / stretch if gap > 0 and stretch else (gap / shrink if gap < 0 and shrink else 0.0))
+        # A line is tracked only where its spaces alone would be out of bounds: wider
+        # than TRACK_FROM of their stretch, or narrower than they may shrink.  Each
+        # tracked line is a span more for WeasyPrint to lay out (its cost, not the
+        # spacing's: the other lines' spaces take the little the letters would have).
+        alone = gap / glue_stretch if gap > 0 and glue_stretch else (
+            gap / glue_shrink if gap < 0 and glue_shrink else (0.0 if -1.0 < gap < 1.0 else -INF))
+        if not (alone > TRACK_FROM or alone < -1.0 + 1e-6):
+            r = 0.0
         targets.append(max(-1.0, min(1.0, r)) * opts["expansion"] * tracked)
         shares.append(abs(targets[-1]) / tracked if tracked else 0.0)
         # the glyph that hangs
@@ -1034,7 +1072,7 @@ def impose(html: str, lay, book_meta: dict, stats: dict | None = None, fonts=Non
         return html
     # the plain styles too: the space of a paragraph's negative word-spacing is theirs
     keys = frozenset({("body",), ("note",)} | {(p.kind,) for p in paras}
-                     | {key for p in paras for _i, key in p.pieces if key != ("<br>",)})
+                     | {_style_key(key) for p in paras for _i, key in p.pieces if key != ("<br>",)})
     gens = frozenset(g for p in paras for d in (p.before, p.after) for lst in d.values() for g in lst)
     m = None
     set_paras = lines = 0
@@ -1043,7 +1081,7 @@ def impose(html: str, lay, book_meta: dict, stats: dict | None = None, fonts=Non
         _SET_CACHE.clear()
         _LINES.clear()
     for para in paras:
-        sig = (engine, head, keys, json.dumps(opts, sort_keys=True), para.kind, para.indent, para.last_justified,
+        sig = (engine, head, json.dumps(opts, sort_keys=True), para.kind, para.indent, para.last_justified,
                tuple((segs[i], k, tuple(para.before.get(i, ())), tuple(para.after.get(i, ()))) for i, k in para.pieces))
         done = _SET_CACHE.get(sig)
         text = (engine, para.kind, "".join(htmllib.unescape(segs[i]) for i, _k in para.pieces))
@@ -1078,13 +1116,14 @@ _MEASURERS: dict[tuple, Measurer] = {}
 
 
 def _measurer(head: str, keys: frozenset, gens: frozenset, lay, fonts=None, engine: str = "") -> Measurer:
-    """One Measurer per stylesheet and set of inline nestings (the layout loop's
-    rounds and a worker's pieces share it)."""
-    key = (engine, head, keys, gens, str(fonts))
+    """One Measurer per stylesheet (the layout loop's rounds and a worker's
+    pieces share it), with every nesting of `keys` and `gens` measured."""
+    key = (engine, head, str(fonts))
     m = _MEASURERS.get(key)
     if m is None:
         if len(_MEASURERS) >= 4:
             _MEASURERS.clear()
-        m = _MEASURERS[key] = Measurer(head, set(keys), lay, set(gens))
+        m = _MEASURERS[key] = Measurer(head, lay)
         m.ligatures = ligature_sequences(str(fonts)) if fonts else frozenset()
+    m.add(keys, gens)
     return m
