@@ -521,3 +521,40 @@ def test_an_acronym_is_never_hyphenated():
     style = {"hyphens": "auto", "hyphenate_limit_chars": (5, 2, 2), "lang": "fr"}
     assert linebreak._hyphen_points("WYSIWYG", style) == []
     assert linebreak._hyphen_points("bureautique", style)               # a word is
+
+
+def test_an_unforeseen_break_falls_back_to_first_fit(tmp_path, monkeypatch, caplog):
+    """If WeasyPrint breaks a line where the breaker did not (a word split:
+    the page map reads one word more than the text holds), the part is set
+    first-fit instead, with a warning, and the build goes on: no traceback,
+    and a page map that counts every word once."""
+    import logging
+    import re
+
+    from conftest import STYLES
+
+    from matbaa.build import build_pdf, load
+    from matbaa.pagemap import _numbered_words
+
+    root = tmp_path / "ms"
+    shutil.copytree(linebreak_sample(), root, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    real = linebreak.impose
+
+    def broken(html, *a, **k):
+        out = real(html, *a, **k)
+        # a line break inside the first long word of the first paragraph set by total fit
+        at = out.find('<p class="kp"', max(out.find('<section class="chapter"'), 0))
+        m = re.compile(r"(?<=[\s>])([^\W\d_]{5})([^\W\d_]{5,})").search(out, at) if at >= 0 else None
+        return out if m is None else out[:m.start()] + m.group(1) + "<br>" + m.group(2) + out[m.end():]
+    monkeypatch.setattr(linebreak, "impose", broken)
+    with caplog.at_level(logging.WARNING, logger="matbaa"):
+        pdf, _ = build_pdf(root, tmp_path / "build", STYLES, jobs=1)
+    assert any("set first-fit" in r.getMessage() for r in caplog.records)
+    data = json.loads(pdf.with_suffix(".pages.json").read_text(encoding="utf-8"))
+    book, _ = load(root, STYLES)
+    assert len(data["words"]) == sum(len(found) for _t, _o, found in _numbered_words(book))
+
+
+def linebreak_sample():
+    from matbaa.sample import HERE
+    return HERE

@@ -679,6 +679,12 @@ def _items(para: Para, segs: list[str], m: Measurer, opts: dict) -> list[Item] |
                     items.append(Item("penalty", penalty=INF))
                 items.append(Item("glue", w, w * stretch_k, w * opts["shrink"], ref=("space", s_seg, s_off)))
                 pending = None
+            elif (tok.start() == 0 and not code and items and items[-1].kind == "box" and items[-1].ref
+                  and items[-1].ref[1] != seg_index
+                  and _log_attrs(items[-1].text[-1] + t[0], style["lang"] or "")[1]):
+                # two elements' texts meet without a space where Pango may break
+                # ("qurultayıdır.”." and a note call "225"): closed with a word joiner
+                items.append(Item("penalty", 0.0, penalty=INF, ref=("after", seg_index, 0)))
             e = 0.0 if _has_ligature(t, m.ligatures) else expand_here
 
             def box(a: int, b: int) -> Item:

@@ -133,8 +133,15 @@ def correct(book: Book, render, lay, label: str = "", collect: bool = True):
     then counted from the part's start.  `render()` gives the HTML of the book
     as corrected so far, `lay(html)` its WeasyPrint document.
     Returns (html, document, page map)."""
-    from ..pagemap import _forced_break, insert_at_words, read_pages, wrap_words
+    from ..pagemap import _forced_break, _numbered_words, insert_at_words, read_pages, wrap_words
 
+    # The words the text holds: a layout that reads back more (a word split where
+    # no hyphen or dash is) has lines the total-fit breaker did not choose, where
+    # WeasyPrint found a break it did not foresee.  The book (or part) is then
+    # laid out again with WeasyPrint's own breaking, and a warning says so: a
+    # page map that counts the words wrong would misplace every correction.
+    counted = sum(len(found) for _t, _o, found in _numbered_words(book))
+    meta = book.meta
     forced: list[int] = []
     unhyphenated: set[int] = set()
     attempts: dict[str, int] = {}
@@ -156,6 +163,13 @@ def correct(book: Book, render, lay, label: str = "", collect: bool = True):
             gc.collect()                #  than it frees, 50 ms a round in a worker holding the book)
         document = lay(html)
         data = read_pages(document)
+        if len(data["words"]) != counted and linebreak.optimal(book.meta):
+            log.warning("%s: total-fit line breaking left %d word(s) split; this %s is set first-fit "
+                        "(print: linebreak: greedy) instead", label or book.id,
+                        len(data["words"]) - counted, "part" if label else "book")
+            book.meta = dict(meta, print=dict(meta.get("print") or {}, linebreak="greedy"))
+            document = lay(html)
+            data = read_pages(document)
         bad = misplaced_notes(book, data)
         fixed = False
         # Parts open on a new page, so the first misplaced note of each part can
@@ -187,6 +201,8 @@ def correct(book: Book, render, lay, label: str = "", collect: bool = True):
             break
     data["forced"], data["unhyphenated"] = applied   # as in this very layout
     data["rounds"] = rounds
+    data["linebreak"] = "optimal" if linebreak.optimal(book.meta) else "greedy"
+    book.meta = meta
     if not label:
         progress.done()
     data["misplaced"] = [[n.id, call, page] for n, call, page in misplaced_notes(book, data)]
