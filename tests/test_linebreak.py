@@ -536,8 +536,10 @@ def test_an_unforeseen_break_falls_back_to_first_fit(tmp_path, monkeypatch, capl
     from matbaa.build import build_pdf, load
     from matbaa.pagemap import _numbered_words
 
+    from matbaa.sample import HERE as SAMPLE
+
     root = tmp_path / "ms"
-    shutil.copytree(linebreak_sample(), root, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    shutil.copytree(SAMPLE, root, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
     real = linebreak.impose
 
     def broken(html, *a, **k):
@@ -553,8 +555,3 @@ def test_an_unforeseen_break_falls_back_to_first_fit(tmp_path, monkeypatch, capl
     data = json.loads(pdf.with_suffix(".pages.json").read_text(encoding="utf-8"))
     book, _ = load(root, STYLES)
     assert len(data["words"]) == sum(len(found) for _t, _o, found in _numbered_words(book))
-
-
-def linebreak_sample():
-    from matbaa.sample import HERE
-    return HERE

@@ -376,6 +376,14 @@ def _paragraphs(segs: list[str]) -> list[Para]:
     bad_body = bad_note = False
     opened: list = []               # elements opened since the last text segment (their ::before)
 
+    def unmeasured() -> None:
+        """Something the breaker cannot measure, in the note or the paragraph."""
+        nonlocal bad_body, bad_note
+        if note is not None:
+            bad_note = True
+        else:
+            bad_body = True
+
     def owner() -> Para | None:
         """The paragraph the current position belongs to (None: in a note's frame)."""
         if note is not None:
@@ -418,10 +426,7 @@ def _paragraphs(segs: list[str]) -> list[Para]:
                 elif name == "span" and "footnote" in cls:
                     prev_note = False
                 elif name in ("img", "svg", "math", "sub", "sup", "object", "iframe"):
-                    if note is not None:
-                        bad_note = True
-                    else:
-                        bad_body = True
+                    unmeasured()
                 else:
                     target = owner()
                     if target is not None:
@@ -446,10 +451,8 @@ def _paragraphs(segs: list[str]) -> list[Para]:
                 target = note if note is not None else body
                 if name == "br":
                     target.pieces.append((i, ("<br>",)))
-                elif note is not None:
-                    bad_note = True
                 else:
-                    bad_body = True
+                    unmeasured()
         elif seg and body is not None:
             target = owner()
             if target is not None:
@@ -492,12 +495,11 @@ class Measurer:
             return
         self.known |= keys | generated
         head, lay = self.head, self.lay
-        self.keys = sorted(keys)
-        self.gen_keys = sorted(generated)
+        keys, gen_keys = sorted(keys), sorted(generated)       # a sample's number: its index here
         # the kinds of paragraph: "body", "note", and a body's in a list, a quotation ... (`_body_kind`)
-        kinds = sorted({"body", "note"} | {k[0] for k in self.keys} | {g[0] for g in self.gen_keys})
+        kinds = sorted({"body", "note"} | {k[0] for k in keys} | {g[0] for g in gen_keys})
         samples: dict[str, list[str]] = {k: [] for k in kinds}
-        for n, (kind, name, cls, data) in enumerate(self.gen_keys):
+        for n, (kind, name, cls, data) in enumerate(gen_keys):
             # a link's page: each digit PAGE_DIGITS times (the widest is taken)
             for d in "0123456789" if (("data-page", _ANY_PAGE) in data) else "_":
                 attrs = (f' class="{htmllib.escape(cls)}"' if cls else "") + "".join(
@@ -505,7 +507,7 @@ class Measurer:
                 # each on one line: an element's content split over two lines would be measured in part
                 samples[kind].append(
                     f'<span style="white-space: nowrap"><{name}{attrs}>qzg{n}zq</{name}></span> ')
-        for n, key in enumerate(self.keys):
+        for n, key in enumerate(keys):
             chain = key[1:]
             # a link points at the specimen's own target (its target-counter() finds a page)
             opens = "".join("<" + name + (f' class="{c}"' if c else "") + (f' lang="{lg}"' if lg else "")
@@ -540,7 +542,7 @@ class Measurer:
                 kids = box.children or []
                 at = [k for k, c in enumerate(kids) if type(c).__name__ == "TextBox" and re.match(r"qzg\d+zq", c.text)]
                 if at:
-                    g = self.gen_keys[int(re.match(r"qzg(\d+)zq", kids[at[0]].text).group(1))]
+                    g = gen_keys[int(re.match(r"qzg(\d+)zq", kids[at[0]].text).group(1))]
                     was = self.generated.get(g, (0.0, 0.0))
                     self.generated[g] = (max(was[0], sum(c.margin_width() for c in kids[:at[0]])),
                                          max(was[1], sum(c.margin_width() for c in kids[at[0] + 1:])))
@@ -551,7 +553,7 @@ class Measurer:
                 walk(child, block)
         for page in document.pages:
             walk(page._page_box)
-        for n, key in enumerate(self.keys):
+        for n, key in enumerate(keys):
             if str(n) in found:
                 self.styles[key] = found[str(n)][0]
         for kind, tag in tags.items():
@@ -642,10 +644,12 @@ def _items(para: Para, segs: list[str], m: Measurer, opts: dict) -> list[Item] |
     hang = HANG if opts["protrusion"] else {}
     pending = None                          # a space not yet placed: (segment, offset, key, nowrap)
     for seg_index, key in para.pieces:
-        if key == ("<br>",) or _style_key(key) not in m.styles:
-            return None                     # a hard break, an unknown style: left to WeasyPrint
+        if key == ("<br>",):
+            return None                     # a hard break: left to WeasyPrint
         kept_whole = _style_key(key) != key         # span.nohyph: no hyphenation point
         key = _style_key(key)
+        if key not in m.styles:
+            return None                     # an unknown style: left to WeasyPrint
         style = m.styles[key]
         text = htmllib.unescape(segs[seg_index])
         if style["white_space"] in ("pre-wrap", "break-spaces", "pre-line"):

@@ -255,6 +255,11 @@ def _paragraph_text(tok: Token) -> tuple[str, Owners]:
     return inline_text(tok.children)
 
 
+def word_count(book) -> int:
+    """The words of the book's running text, as the page map counts them."""
+    return sum(len(found) for _t, _o, found in _numbered_words(book))
+
+
 def _numbered_words(book):
     """For each paragraph of running text: (its inline token, the owners of its
     characters, [(k, match)] for its words), k counted over the whole book."""

@@ -133,14 +133,14 @@ def correct(book: Book, render, lay, label: str = "", collect: bool = True):
     then counted from the part's start.  `render()` gives the HTML of the book
     as corrected so far, `lay(html)` its WeasyPrint document.
     Returns (html, document, page map)."""
-    from ..pagemap import _forced_break, _numbered_words, insert_at_words, read_pages, wrap_words
+    from ..pagemap import _forced_break, insert_at_words, read_pages, word_count, wrap_words
 
     # The words the text holds: a layout that reads back more (a word split where
     # no hyphen or dash is) has lines the total-fit breaker did not choose, where
     # WeasyPrint found a break it did not foresee.  The book (or part) is then
     # laid out again with WeasyPrint's own breaking, and a warning says so: a
     # page map that counts the words wrong would misplace every correction.
-    counted = sum(len(found) for _t, _o, found in _numbered_words(book))
+    counted = word_count(book)
     meta = book.meta
     forced: list[int] = []
     unhyphenated: set[int] = set()

@@ -123,7 +123,7 @@ def _key(html: str) -> str:
 # ---------------------------------------------------------------- the workers' tasks
 
 def _lay_part(index: int, pages: dict | None = None) -> Piece:
-    from ..pagemap import _numbered_words
+    from ..pagemap import word_count
     from .html import render_part, render_print_html
     from .pdf import correct, layout
 
@@ -141,7 +141,7 @@ def _lay_part(index: int, pages: dict | None = None) -> Piece:
         return piece
     # the part's words as its tokens count them, where its corrections apply:
     # the page map's word k must be this word k (merge() adds the parts up)
-    counted = sum(len(found) for _t, _o, found in _numbered_words(view))
+    counted = word_count(view)
     written = [c.tokens for c in part.chapters]
     try:
         _html, document, data = correct(view, render, lambda h: layout(view, styles, build, h),
