@@ -10,9 +10,9 @@ notes' paragraphs) is broken as a whole, as TeX breaks it:
   the generated content of inline elements, such as a note number's "." from
   ::after, is measured there too), glue (the spaces: the face's space width,
   0.2 em in Vollkorn, stretchable by `stretch` spaces at badness 100 and
-  shrinkable by `shrink` of it: WeasyPrint only ever adds to a space, so the
-  paragraph is given a negative word-spacing of that much and its ragged last
-  line a span of natural spaces) and penalties (the book's hyphenation points,
+  shrinkable by `shrink` of it: WeasyPrint only ever adds to a space, so a
+  tight line's spaces are given a negative word-spacing of that much, in a
+  span) and penalties (the book's hyphenation points,
   with hyphenate-limit-chars of the style, at `hyphen-penalty`; a break after
   an explicit hyphen or a dash);
 * pdfTeX's microtypography: a box also stretches and shrinks by `expansion`
@@ -32,7 +32,8 @@ notes' paragraphs) is broken as a whole, as TeX breaks it:
   hyphenation points away (an infinite penalty), and the paragraph is broken
   again in the next round into as many lines as before if it can be (TeX's
   looseness, counted from the lines it had), so that the pages after it stay
-  as they were;
+  as they were, with no hyphen at the end of that line either (the page still
+  ends there: another word's hyphen would cost a round more);
 * `impose` writes the chosen breaks into the print HTML so that WeasyPrint
   sets exactly those lines: inside a line every space becomes a no-break space
   (U+00A0, which WeasyPrint justifies like a space), a chosen hyphenation
@@ -42,8 +43,10 @@ notes' paragraphs) is broken as a whole, as TeX breaks it:
   whole), and an explicit hyphen not chosen gets a word joiner after it; a
   line's letters go in a span of its letter-spacing (span.kx: the share of the
   line's adjustment its expansion takes, at the same ratio as its spaces',
-  as pdfTeX shares it), and a hanging glyph in a span of negative right
-  margin (span.kh).  The spaces between lines stay spaces: WeasyPrint,
+  as pdfTeX shares it), with the shrink of its spaces if it is tight, and a
+  hanging glyph in a span of negative right margin (span.kh).  A line with
+  neither (most) has no span: each is a box more for WeasyPrint to lay out,
+  and the cost of a set paragraph.  The spaces between lines stay spaces: WeasyPrint,
   breaking first-fit, can only break there, and each line fits, so it sets
   the lines chosen here; the last line stays ragged, the paragraph still one
   block (orphans, widows, notes).
@@ -122,12 +125,14 @@ def settings(book_meta: dict) -> dict:
 
 
 def breaks(items: list[Item], measure: float, opts: dict, tolerance: float | None = None,
-           lines: int | None = None) -> list[int] | None:
+           lines: int | None = None, unhyphenated: frozenset = frozenset()) -> list[int] | None:
     """Indexes of the items where the lines end (the last is the paragraph's
     end), of least total demerits; None if no set of breaks keeps every line
     within `tolerance` and the measure.  `items` ends with the finishing glue
     and a forced break.  With `lines`, the best solution of that many lines if
-    there is one (TeX's \\looseness, counted from a known number of lines)."""
+    there is one (TeX's \\looseness, counted from a known number of lines), and
+    then none of the lines `unhyphenated` (their indexes, from 0) ending with a
+    hyphen: the line a page ends with stays the same line."""
     tol = opts["tolerance"] if tolerance is None else tolerance
     line_pen, hyph_pen_dem = opts["line-penalty"], opts["double-hyphen-demerits"]
     final_dem, adj_dem = opts["final-hyphen-demerits"], opts["adjacent-demerits"]
@@ -188,7 +193,7 @@ def breaks(items: list[Item], measure: float, opts: dict, tolerance: float | Non
             forced = it.kind == "penalty" and it.penalty <= -INF and b > 0 and items[b - 1].kind == "glue"
             if forced:
                 # the last line, ragged (after the finishing glue): it is set with
-                # natural spaces (span.kp-last), so it must fit without shrinking
+                # natural spaces (no span), so it must fit without shrinking
                 if width > measure - MARGIN:
                     continue
                 bad = 0.0
@@ -209,6 +214,8 @@ def breaks(items: list[Item], measure: float, opts: dict, tolerance: float | Non
             hyph = it.kind == "penalty" and it.flagged
             newrun = run + 1 if hyph else 0
             if newrun > 2:
+                continue
+            if count and ln in unhyphenated and it.kind == "penalty" and it.width:
                 continue
             pen = it.penalty if it.kind == "penalty" else 0.0
             d = (line_pen + bad) ** 2
@@ -774,13 +781,16 @@ def _rewrite(text: str, plan: "_SegmentPlan") -> str:
     """A text segment as the breaks chosen set it: a no-break space inside a
     line, a visible hyphen at a chosen hyphenation point, a word joiner after
     an explicit hyphen not chosen; each line's letters in a span of its
-    tracking (span.kx), a glyph hanging into the margin in a span.kh, and the
-    ragged last line in a span of natural spaces (span.kp-last)."""
+    tracking (span.kx), and the spaces of a tight line in it too, at their
+    shrink (see `_line_plan`); a glyph hanging into the margin in a span.kh
+    (not the line's span given the margin: WeasyPrint counts an inline box's
+    right margin only when its whole text fits without it, and a line's span
+    may hold a break opportunity, after a dash)."""
     if plan.code:
         return _rewrite_code(text, plan)
     out: list[str] = []
-    state = None                        # the tracking span open: a line's letter-spacing, or None
-    last_open = kh_open = False
+    state = None                        # the line's span open: its style, or None
+    kh_open = False
     lead = ""                           # a space to put at the start of the text that follows
 
     def close_kh():
@@ -796,7 +806,7 @@ def _rewrite(text: str, plan: "_SegmentPlan") -> str:
             if state is not None:
                 out.append("</span>")
             if want is not None:
-                out.append(f'<span class="kx" style="letter-spacing: {want:.3f}px">')
+                out.append(f'<span class="kx" style="{want}">')
             state = want
         if lead:
             out.append(lead)
@@ -819,10 +829,6 @@ def _rewrite(text: str, plan: "_SegmentPlan") -> str:
         if i in plan.wj:
             close_kh()
             out.append(WJ)
-        if i == plan.natural and not last_open:
-            track(None)
-            out.append('<span class="kp-last">')
-            last_open = True
         ch = text[i]
         if ch in SPACES:
             j = i
@@ -831,9 +837,9 @@ def _rewrite(text: str, plan: "_SegmentPlan") -> str:
             if i in plan.nbsp or NBSP in text[i:j]:
                 # a space inside a line: in the text before or after it, never a
                 # text of its own between two elements (WeasyPrint would not draw it)
-                want = plan.on.get(i) if not last_open else None
-                if want is not None:
-                    track(want)
+                want = _line_style(plan, i)
+                if want is not None and (want == state or i in plan.on):
+                    track(want)             # inside the line's span (a tracked space between tracked letters)
                     out.append(NBSP)
                 elif state is not None or kh_open or (out and not out[-1].endswith(">")):
                     out.append(NBSP)        # ends the text before it
@@ -847,13 +853,11 @@ def _rewrite(text: str, plan: "_SegmentPlan") -> str:
                 # " \u200b")
                 out.append(" ")
                 close_kh()
-            elif last_open:
-                out.append(" ")
             else:
                 lead = " "                  # ... or begins the text after it
             i = j
             continue
-        track(plan.on.get(i) if not last_open else None)
+        track(_line_style(plan, i))
         glyph(ch, plan.hang.get(("char", i)))
         i += 1
     if n in plan.hyphen:
@@ -863,9 +867,16 @@ def _rewrite(text: str, plan: "_SegmentPlan") -> str:
         out.append(lead)
         lead = ""
     track(None)
-    if last_open:
-        out.append("</span>")
     return "".join(out)
+
+
+def _line_style(plan: "_SegmentPlan", i: int) -> str | None:
+    """The style of the span of a line's letters and spaces at offset i: its
+    tracking, its spaces' shrink (a tight line), or None (no span)."""
+    ls, ws = plan.on.get(i), plan.tight.get(i)
+    if ls is None and ws is None:
+        return None
+    return "; ".join(([f"word-spacing: -{ws:.3f}px"] if ws else []) + ([f"letter-spacing: {ls:.3f}px"] if ls else []))
 
 
 def _rewrite_code(text: str, plan: "_SegmentPlan") -> str:
@@ -876,18 +887,18 @@ def _rewrite_code(text: str, plan: "_SegmentPlan") -> str:
     command or a path from the PDF would paste with it."""
     out: list[str] = []
     run: list[str] = []
-    last_open = False
+    run_at = 0
 
     def flush():
         if run:
-            out.append('<span class="kn">' + htmllib.escape("".join(run), quote=False) + "</span>")
+            ws = plan.tight.get(run_at)       # a tight line's code shrinks its spaces as the prose does
+            style = f' style="word-spacing: -{ws:.3f}px"' if ws else ""
+            out.append(f'<span class="kn"{style}>' + htmllib.escape("".join(run), quote=False) + "</span>")
             run.clear()
     i, n = 0, len(text)
     while i < n:
-        if i == plan.natural and not last_open:
-            flush()
-            out.append('<span class="kp-last">')
-            last_open = True
+        if not run:
+            run_at = i
         if i in plan.breaks:
             flush()
         if text[i] in SPACES:
@@ -895,15 +906,13 @@ def _rewrite_code(text: str, plan: "_SegmentPlan") -> str:
             while j < n and text[j] in SPACES:
                 j += 1
             run.append(NBSP if NBSP in text[i:j] else " ")
-            if not (i in plan.nbsp or NBSP in text[i:j]) and j < n and j != plan.natural:
+            if not (i in plan.nbsp or NBSP in text[i:j]) and j < n:
                 flush()                     # a break: the space ends the stretch before it
             i = j
             continue
         run.append(text[i])
         i += 1
     flush()
-    if last_open:
-        out.append("</span>")
     return "".join(out)
 
 
@@ -915,7 +924,7 @@ class _SegmentPlan:
     wj: set                         # offsets where a word joiner goes
     hang: dict                      # ("char" | "hyphen", offset) -> px it hangs
     on: dict                        # offset of a letter or inner space -> its line's tracking (px), if tracked
-    natural: int | None = None      # where the ragged last line starts
+    tight: dict = field(default_factory=dict)   # offset in a line that must shrink -> its spaces' shrink (px)
     code: bool = False              # a segment of code (see `_rewrite_code`)
     breaks: set = field(default_factory=set)    # offsets of chosen breaks after a hyphen or dash
 
@@ -934,7 +943,7 @@ def _line_plan(para: Para, segs: list[str], items: list[Item], chosen: list[int]
     chosen_set = set(chosen)
     # the line of every box, and each line's adjustment
     line_of: dict[int, int] = {}
-    start, targets, shares = 0, [], []
+    start, targets, shares, tight = 0, [], [], []
     for k, b in enumerate(chosen):
         w = stretch = shrink = tracked = glue_stretch = glue_shrink = 0.0
         for j in range(start, b):
@@ -961,6 +970,8 @@ def _line_plan(para: Para, segs: list[str], items: list[Item], chosen: list[int]
             gap / glue_shrink if gap < 0 and glue_shrink else (0.0 if -1.0 < gap < 1.0 else -INF))
         if not (alone > TRACK_FROM or alone < -1.0 + 1e-6):
             r = 0.0
+        if gap < 0 and not last:
+            tight.append((start, b))        # its natural width is over the measure
         targets.append(max(-1.0, min(1.0, r)) * opts["expansion"] * tracked)
         shares.append(abs(targets[-1]) / tracked if tracked else 0.0)
         # the glyph that hangs
@@ -1012,32 +1023,41 @@ def _line_plan(para: Para, segs: list[str], items: list[Item], chosen: list[int]
     ls = [t / c if c else 0.0 for t, c in zip(targets, count)]
     for plan in plans.values():
         plan.on = {o: ls[k] for o, k in plan.on.items() if ls[k]}
-    # the ragged last line: natural spaces
-    if opts["shrink"] and not para.last_justified and len(chosen) > 1:
-        it = items[chosen[-2]]
-        if it.ref is not None:
+    # A tight line (its natural width over the measure) shrinks its spaces: every
+    # space of it and every letter between them in a span of negative
+    # word-spacing (a share of the face's space), so that WeasyPrint's first fit
+    # finds the line fits; its justification then widens the spaces to the
+    # measure.  The other lines need no span: their spaces are natural, then
+    # justified, and the ragged last line keeps them natural.  (A negative
+    # word-spacing on the paragraph would do it too, but WeasyPrint then gives
+    # Pango an attribute for every space of the text it lays out, lines ahead
+    # included, and the last line would need a span of natural spaces.)
+    shrink_px = m.width((para.kind,), ' ') * opts["shrink"] if opts["shrink"] else 0.0
+    for first, b in tight if shrink_px else ():
+        for j in range(first, b):
+            it = items[j]
+            if it.ref is None or it.kind == "penalty":
+                continue
             _kind, seg, off = it.ref
-            first = True
-            for s_, _k in para.pieces:
-                if s_ == seg:
-                    # after the break's space: the space ends the line before
-                    while off < len(texts[s_]) and texts[s_][off] in SPACES:
-                        off += 1
-                    plans[s_].natural = off
-                    first = False
-                elif not first:
-                    plans[s_].natural = 0
-    # a paragraph of one line is its ragged last line: natural spaces, no shrink
-    shrinks = opts["shrink"] and (len(chosen) > 1 or para.last_justified)
-    style = f"word-spacing: -{m.width((para.kind,), ' ') * opts['shrink']:.3f}px" if shrinks else ""
+            if it.kind == "box":
+                for o in range(off, off + len(it.text)):
+                    plans[seg].tight[o] = shrink_px
+            else:
+                o, t = off, texts[seg]
+                while o < len(t) and t[o] in SPACES:
+                    plans[seg].tight[o] = shrink_px
+                    o += 1
+    style = ""
     return plans, style, max(shares, default=0.0)
 
 
-def _set(para: Para, segs: list[str], m: Measurer, opts: dict,
-         lines: int | None = None) -> tuple[str, dict[int, str], int, float] | None:
+def _set(para: Para, segs: list[str], m: Measurer, opts: dict, lines: int | None = None,
+         unhyphenated: frozenset = frozenset()) -> tuple[str, dict[int, str], int, float, tuple] | None:
     """A paragraph broken by total fit: (the style its tag gets, {segment: new
     text}, lines, the largest share of a line's letters' width its tracking
-    takes), or None if it is left to WeasyPrint."""
+    takes, the lines that end with a hyphen as (line, offset of the hyphen in the
+    paragraph's text)), or None if it is left to WeasyPrint.  `lines` and
+    `unhyphenated`: see `breaks`."""
     if not m.justified.get(para.kind):
         return None
     items = _items(para, segs, m, opts)
@@ -1047,17 +1067,42 @@ def _set(para: Para, segs: list[str], m: Measurer, opts: dict,
     # TeX's passes: within the tolerance, then the emergency tolerance, then any
     # badness (a line is still never wider than the measure, nor one without
     # spaces short of it)
-    chosen = (breaks(items, measure, opts, lines=lines)
-              or breaks(items, measure, opts, opts["emergency-tolerance"], lines=lines)
-              or breaks(items, measure, opts, 1e12, lines=lines))
+    chosen = (breaks(items, measure, opts, lines=lines, unhyphenated=unhyphenated)
+              or breaks(items, measure, opts, opts["emergency-tolerance"], lines=lines, unhyphenated=unhyphenated)
+              or breaks(items, measure, opts, 1e12, lines=lines, unhyphenated=unhyphenated))
     if chosen is None:
         return None
     plans, style, share = _line_plan(para, segs, items, chosen, measure, opts, m)
-    return style, {s: _rewrite(htmllib.unescape(segs[s]), plan) for s, plan in plans.items()}, len(chosen), share
+    at = _text_offsets(para, segs)
+    hyphens = tuple((k, at[items[b].ref[1]] + items[b].ref[2]) for k, b in enumerate(chosen)
+                    if items[b].kind == "penalty" and items[b].width and items[b].ref is not None)
+    return (style, {s: _rewrite(htmllib.unescape(segs[s]), plan) for s, plan in plans.items()}, len(chosen), share,
+            hyphens)
+
+
+def _text_offsets(para: Para, segs: list[str]) -> dict[int, int]:
+    """Where each text segment of the paragraph starts in its text (the same
+    from one round to the next, though the segments' indexes are not)."""
+    out, at = {}, 0
+    for i, _k in para.pieces:
+        out[i] = at
+        at += len(htmllib.unescape(segs[i]))
+    return out
+
+
+def _kept_lines(para: Para, segs: list[str], hyphens: set) -> frozenset:
+    """The lines (of the paragraph as set before) that ended with a hyphen
+    inside a word the layout loop now keeps whole (span.nohyph: a hyphen at a
+    page's end).  The paragraph set again in as many lines keeps its pages, so
+    the same line ends the page: it must not end with another word's hyphen."""
+    at = _text_offsets(para, segs)
+    spans = [(at[i], at[i] + len(htmllib.unescape(segs[i]))) for i, k in para.pieces if _style_key(k) != k]
+    return frozenset(line for line, off in hyphens if any(a <= off <= b for a, b in spans))
 
 
 _SET_CACHE: dict[tuple, object] = {}
 _LINES: dict[tuple, int] = {}          # the lines of a paragraph's text, as last set without a kept word
+_HYPHENS: dict[tuple, set] = {}        # its hyphenated lines in those many lines, as set in any round
 
 
 def impose(html: str, lay, book_meta: dict, stats: dict | None = None, fonts=None, engine: str = "") -> str:
@@ -1090,6 +1135,7 @@ def impose(html: str, lay, book_meta: dict, stats: dict | None = None, fonts=Non
     if len(_SET_CACHE) > 50000:
         _SET_CACHE.clear()
         _LINES.clear()
+        _HYPHENS.clear()
     for para in paras:
         sig = (engine, head, json.dumps(opts, sort_keys=True), para.kind, para.indent, para.last_justified,
                tuple((segs[i], k, tuple(para.before.get(i, ())), tuple(para.after.get(i, ()))) for i, k in para.pieces))
@@ -1101,16 +1147,23 @@ def impose(html: str, lay, book_meta: dict, stats: dict | None = None, fonts=Non
             # A word the layout loop kept whole (a hyphen at a page's end): the
             # paragraph is broken again into as many lines as before if it can be,
             # so that the pages after it stay as they were (no new round for them).
-            result = _set(para, segs, m, opts, _LINES.get(text) if marked else None)
+            # The line that ended with the kept word's hyphen ends the page again, and
+            # may not end with another word's hyphen either (which would need a new round).
+            lines_before = _LINES.get(text) if marked else None
+            kept = _kept_lines(para, segs, _HYPHENS.get(text, set())) if lines_before else frozenset()
+            result = _set(para, segs, m, opts, lines_before, kept)
             # kept by the pieces' order (segment indexes differ from one document to the next)
             done = _SET_CACHE[sig] = False if result is None else (
-                result[0], [result[1][i] for i, _k in para.pieces], result[2], result[3])
+                result[0], [result[1][i] for i, _k in para.pieces], result[2], result[3], result[4])
         if done is False:
             continue
-        style, texts, n, share = done
+        style, texts, n, share, hyphens = done
         tracking = max(tracking, share)
         if not marked:
             _LINES[text] = n
+            _HYPHENS[text] = set(hyphens)
+        elif _LINES.get(text) == n:
+            _HYPHENS.setdefault(text, set()).update(hyphens)
         tag = _add_class(segs[para.tag], "kp")
         segs[para.tag] = tag[:-1] + f' style="{style}">' if style else tag
         for (i, _k), text in zip(para.pieces, texts):
