@@ -149,6 +149,30 @@ def test_as_many_lines_as_asked():
     assert linebreak.breaks(items, 300.0, OPTS, 1e9, lines=2) == free
 
 
+def test_a_page_end_line_ends_without_a_hyphen():
+    """A paragraph broken again after a hyphen at a page's end keeps its
+    length, and the line that ended the page (it still does) ends with no
+    hyphen at all, not another word's (which would cost a round more)."""
+    rng = random.Random(3)
+    opts = dict(OPTS, **{"hyphen-penalty": 0})
+    tried = kept = 0
+    for _ in range(30):
+        items = paragraph([rng.uniform(20, 70) for _ in range(60)], hyphens={i: 0.5 for i in range(60)})
+        free = linebreak.breaks(items, 250.0, opts, 1e9)
+        hyphenated = [k for k, line in enumerate(lines_of(items, free)) if line[3]]
+        if not hyphenated:
+            continue
+        tried += 1
+        k = hyphenated[0]
+        again = linebreak.breaks(items, 250.0, opts, 1e9, lines=len(free), unhyphenated=frozenset({k}))
+        if len(again) == len(free):         # (where it can be: else the best of any length)
+            kept += 1
+            assert not lines_of(items, again)[k][3]
+        # without the length fixed, no line number is known: nothing is forbidden
+        assert linebreak.breaks(items, 250.0, opts, 1e9, unhyphenated=frozenset({k})) == free
+    assert tried > 10 and kept > tried // 2
+
+
 def test_the_faces_ligatures_are_read_from_the_fonts():
     from conftest import STYLES
 
@@ -158,6 +182,17 @@ def test_the_faces_ligatures_are_read_from_the_fonts():
 
 
 # ------------------------------------------------------------------ a book broken by total fit
+
+def test_a_hyphen_at_a_page_end_costs_one_round(built):
+    """The first book has hyphens at page ends to correct (the layout loop's
+    unhyphenated words), and no hyphen is left at one; each paragraph set again
+    keeps its lines and its page's last line has no hyphen, so one layout
+    more settles the book (rounds: the layouts of its most corrected part)."""
+    data = json.loads(built.pdf.with_suffix(".pages.json").read_text(encoding="utf-8"))
+    assert data["unhyphenated"] and not data["hyphen_fix"]
+    assert data["hyphenation"]["page_end"] == 0
+    assert data["rounds"] == 2
+
 
 def test_book_reads_back_whole(built, book):
     """The first book (total fit, the default): every word in order, every note
