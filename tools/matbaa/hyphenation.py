@@ -259,7 +259,14 @@ def hyphenate(word: str, lang: str = "az", left: int = 2, right: int = 2) -> lis
     dictionary = _dictionary(lang, left, right, _state.get("key"), id(_state.get("hd")))
     if dictionary is None:
         return []
-    return [int(p) for p in dictionary.positions(word)]
+    return list(_positions(dictionary, word))
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _positions(dictionary: pyphen.Pyphen, word: str) -> tuple[int, ...]:
+    # a book repeats its words: the total-fit breaker asks for every word of
+    # every paragraph (a new registration is a new dictionary, so a new key)
+    return tuple(int(p) for p in dictionary.positions(word))
 
 
 @functools.lru_cache(maxsize=64)

@@ -224,9 +224,11 @@ class _Runner:
 
 def _quiet():
     """Workers leave the status line to the parent (one line, not two fighting)."""
+    import gc
     import logging
 
     logging.getLogger("weasyprint.progress").handlers.clear()
+    gc.freeze()
 
 
 def _indexed(item):
