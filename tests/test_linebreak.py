@@ -173,6 +173,30 @@ def test_a_page_end_line_ends_without_a_hyphen():
     assert tried > 10 and kept > tried // 2
 
 
+def test_a_hanging_glyph_ends_the_lines_span_where_it_cannot_break():
+    """A line's last glyph hangs by its span's right margin (one box less for
+    WeasyPrint), but in a span.kh of its own where Pango could break inside the
+    line's span (after a dash before a no-break space): WeasyPrint counts an
+    inline box's right margin only when its text fits whole without it."""
+    import re
+
+    from matbaa.linebreak import _rewrite, _SegmentPlan, _unbreakable
+
+    def plan(text):
+        spaces = {i for i, c in enumerate(text) if c == " "}
+        inner = spaces - {len(text) - 1}
+        return _SegmentPlan(inner, set(), set(), {("char", len(text) - 2): 2.5},
+                            {i: 0.1 for i in range(len(text) - 1)}, lang="az")
+    plain = "bir iki üç dörd beş. "
+    dashed = "bir – iki üç dörd beş. "
+    assert _unbreakable(plain[:-1].replace(" ", "\u00a0"), "az")
+    assert not _unbreakable(dashed[:-1].replace(" ", "\u00a0"), "az")
+    out = _rewrite(plain, plan(plain))
+    assert re.fullmatch(r'<span class="kx" style="letter-spacing: 0.100px; margin-right: -2.500px">[^<]*\. </span>', out)
+    out = _rewrite(dashed, plan(dashed))
+    assert "; margin-right" not in out and '<span class="kh" style="margin-right: -2.500px">. </span>' in out
+
+
 def test_the_faces_ligatures_are_read_from_the_fonts():
     from conftest import STYLES
 
@@ -245,7 +269,8 @@ def test_the_breaks_stay_within_the_limits(built):
     `expansion` of its letters' width, and a space never shrinks below two
     thirds of the face's (the negative word-spacing of a tight line's span),
     and a paragraph itself has no word-spacing (WeasyPrint would give Pango an
-    attribute for every space of its text)."""
+    attribute for every space of its text).  WeasyPrint sets exactly the lines
+    chosen, hanging glyphs in the line's span (its right margin) included."""
     import re
 
     from weasyprint import HTML
@@ -262,6 +287,8 @@ def test_the_breaks_stay_within_the_limits(built):
     assert not re.findall(r'<p [^>]*style="word-spacing', out)
     assert shrink and max(shrink) <= 0.2 * (10.5 * 4 / 3) / 3 + 0.01     # Vollkorn's space: 0.2 em
     assert "kx" in out and "kh" in out
+    assert re.search(r'<span class="kx" style="[^"]*; margin-right: -[\d.]+px">', out)
+    assert _kp_lines(HTML(string=out, base_url=str(built.build) + "/").render()) == stats["lines"]
     # a space is never a text of its own between two elements: WeasyPrint does
     # not draw it (the text layer would lose it) and does not strip it at a
     # line's end (the line would be short of the measure by a space)

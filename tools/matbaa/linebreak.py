@@ -182,7 +182,9 @@ def breaks(items: list[Item], measure: float, opts: dict, tolerance: float | Non
         new: dict = {}
         for key in list(active):
             pos, fit, run, ln = key
-            s = starts.setdefault(pos, after(pos))
+            s = starts.get(pos)
+            if s is None:
+                s = starts[pos] = after(pos)
             width = sw[b] - sw[s] + (it.width if it.kind == "penalty" else 0.0) - end_hang
             stretch = ss[b] - ss[s]
             shrink = sk[b] - sk[s]
@@ -737,6 +739,7 @@ def _is_code(key: tuple) -> bool:
     return len(key) > 1 and any(name == "code" for name, _c, _l in key[1:])
 
 
+@functools.lru_cache(maxsize=1 << 15)
 def _has_ligature(word: str, ligatures: frozenset) -> bool:
     return any(seq in word for seq in ligatures)
 
@@ -785,14 +788,14 @@ def _rewrite(text: str, plan: "_SegmentPlan") -> str:
     line, a visible hyphen at a chosen hyphenation point, a word joiner after
     an explicit hyphen not chosen; each line's letters in a span of its
     tracking (span.kx), and the spaces of a tight line in it too, at their
-    shrink (see `_line_plan`); a glyph hanging into the margin in a span.kh
-    (not the line's span given the margin: WeasyPrint counts an inline box's
-    right margin only when its whole text fits without it, and a line's span
-    may hold a break opportunity, after a dash)."""
+    shrink (see `_line_plan`); a glyph hanging into the margin ends the line's
+    span, given the negative right margin, or is in a span.kh of its own."""
     if plan.code:
         return _rewrite_code(text, plan)
     out: list[str] = []
     state = None                        # the line's span open: its style, or None
+    state_at = -1                       # its opening tag in `out`
+    hung = False                        # it ends with a hanging glyph: closed at the line's end
     kh_open = False
     lead = ""                           # a space to put at the start of the text that follows
 
@@ -802,13 +805,21 @@ def _rewrite(text: str, plan: "_SegmentPlan") -> str:
             out.append("</span>")
             kh_open = False
 
+    def close_line():
+        nonlocal state, hung
+        if state is not None:
+            out.append("</span>")
+        state, hung = None, False
+
     def track(want):
-        nonlocal state, lead
+        nonlocal state, state_at, lead
         close_kh()
+        if hung:
+            close_line()
         if want != state:
-            if state is not None:
-                out.append("</span>")
+            close_line()
             if want is not None:
+                state_at = len(out)
                 out.append(f'<span class="kx" style="{want}">')
             state = want
         if lead:
@@ -816,10 +827,19 @@ def _rewrite(text: str, plan: "_SegmentPlan") -> str:
             lead = ""
 
     def glyph(ch: str, hang: float | None):
-        nonlocal kh_open
+        nonlocal kh_open, hung
         close_kh()
         esc = htmllib.escape(ch, quote=False)
-        if hang:
+        if hang and state is not None and _unbreakable(htmllib.unescape("".join(out[state_at + 1:])) + ch, plan.lang):
+            # The line's span ends here: the margin is its own, not a span more (each
+            # is a box for WeasyPrint to lay out).  Only where Pango finds no break in
+            # its text: WeasyPrint counts an inline box's right margin only when its
+            # text fits whole without it, and a break (after a dash before a no-break
+            # space) would split it first.
+            out[state_at] = out[state_at][:-2] + f'; margin-right: -{hang:.3f}px">'
+            out.append(esc)
+            hung = True
+        elif hang:
             out.append(f'<span class="kh" style="margin-right: -{hang:.3f}px">{esc}')
             kh_open = True
         else:
@@ -856,13 +876,26 @@ def _rewrite(text: str, plan: "_SegmentPlan") -> str:
                 # " \u200b")
                 out.append(" ")
                 close_kh()
+                if hung:
+                    close_line()
             else:
                 lead = " "                  # ... or begins the text after it
             i = j
             continue
         track(_line_style(plan, i))
-        glyph(ch, plan.hang.get(("char", i)))
-        i += 1
+        hang = plan.hang.get(("char", i))
+        if hang:
+            glyph(ch, hang)
+            i += 1
+            continue
+        # the run of letters up to the next space, mark or change of span, at once
+        here = (plan.on.get(i), plan.tight.get(i))
+        j = i + 1
+        while (j < n and text[j] not in SPACES and j not in plan.hyphen and j not in plan.wj
+               and ("char", j) not in plan.hang and (plan.on.get(j), plan.tight.get(j)) == here):
+            j += 1
+        glyph(text[i:j], None)
+        i = j
     if n in plan.hyphen:
         glyph(HYPHEN, plan.hang.get(("hyphen", n)))
     if lead:                            # nothing follows in this segment
@@ -871,6 +904,12 @@ def _rewrite(text: str, plan: "_SegmentPlan") -> str:
         lead = ""
     track(None)
     return _SPACELESS.sub(_spaceless, "".join(out))
+
+
+def _unbreakable(text: str, lang: str) -> bool:
+    """No line-break opportunity inside `text` (Pango's, as WeasyPrint's)."""
+    attrs = _log_attrs(text + " x", lang)
+    return not any(attrs[1:len(text) + 1])
 
 
 # A tight line's span around text with no space in it (a note call, a word
@@ -941,6 +980,7 @@ class _SegmentPlan:
     tight: dict = field(default_factory=dict)   # offset in a line that must shrink -> its spaces' shrink (px)
     code: bool = False              # a segment of code (see `_rewrite_code`)
     breaks: set = field(default_factory=set)    # offsets of chosen breaks after a hyphen or dash
+    lang: str = ""                  # the segment's language (Pango's break opportunities)
 
 
 def _line_plan(para: Para, segs: list[str], items: list[Item], chosen: list[int], measure: float,
@@ -953,7 +993,9 @@ def _line_plan(para: Para, segs: list[str], items: list[Item], chosen: list[int]
     tracked letters and inner spaces; WeasyPrint's justification gives the
     rest to the spaces."""
     texts = {i: htmllib.unescape(segs[i]) for i, _k in para.pieces}
-    plans = {i: _SegmentPlan(set(), set(), set(), {}, {}, code=_is_code(k)) for i, k in para.pieces}
+    plans = {i: _SegmentPlan(set(), set(), set(), {}, {}, code=_is_code(k),
+                             lang=(m.styles[_style_key(k)]["lang"] or "") if _style_key(k) in m.styles else "")
+             for i, k in para.pieces}
     chosen_set = set(chosen)
     # the line of every box, and each line's adjustment
     line_of: dict[int, int] = {}
