@@ -64,6 +64,9 @@ def test_bench_quick_writes_json(quick_bench):
         for name in ("epub_full", "epub_after_pdf", "epub_rebuild"):
             assert m[name]["anchor"] == "pandoc" and _positive(m[name]["ratio"])
     assert m["make_noop"]["did_work"] is False
+    # total fit against first fit, run by run (side by side: the machine's speed drifts)
+    assert len(m["pdf_greedy"]["paired"]) == m["pdf_greedy"]["runs"] == 1
+    assert abs(m["pdf_greedy"]["paired"][0] - m["pdf_full"]["times"][0] / m["pdf_greedy"]["times"][0]) < 0.002
     phases = size["phases"]
     for key in PHASES:
         assert isinstance(phases[key], float) and phases[key] >= 0, key
@@ -81,6 +84,7 @@ def test_bench_quick_writes_markdown_and_prints_table(quick_bench):
         assert title in md
         assert title in proc.stdout
     assert re.search(r"\| PDF, full build \| [\d.]+ \| [\d.]+ \| [\d.]+ \| [\d.]+× weasyprint", md)
+    assert re.search(r"greedy .*; total fit [\d.]+× this \(median of runs side by side\)", md)
 
 
 # ------------------------------------------------------------------ synthetic books

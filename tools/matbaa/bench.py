@@ -328,11 +328,12 @@ def bench_size(n: int, runs: int, out: Path, source: Path, styles: Path, phase_r
         return run_measured([py, "-m", "matbaa", "build", fmt, "-m", str(ms), "-o", str(build),
                              "--styles", str(styles)], logs / f"{tag}.log")
 
-    def series(name: str, once) -> list[dict]:
+    def series(name: str, once) -> list:
         samples = []
         for r in range(1, runs + 1):
             s = once(r)
-            note(f"x{n} {name} {r}/{runs}: {s['seconds']:.2f} s, {s['peak_rss_mb']:.0f} MB")
+            for one in (s if isinstance(s, tuple) else (s,)):
+                note(f"x{n} {name} {r}/{runs}: {one['seconds']:.2f} s, {one['peak_rss_mb']:.0f} MB")
             samples.append(s)
         return samples
 
@@ -344,24 +345,29 @@ def bench_size(n: int, runs: int, out: Path, source: Path, styles: Path, phase_r
         if main.exists():
             shutil.rmtree(main)
         return matbaa("pdf", main, f"pdf_full-{r}")
-    if "pdf" not in skip:
-        samples = series("pdf_full", pdf_full)
-        m["pdf_full"] = summarize(samples, pages=pdf_pages(pdf), bytes=pdf.stat().st_size)
 
     # the same book broken first-fit by WeasyPrint (print: linebreak: greedy): the
     # build time with and without the total-fit breaker (linebreak.py, the default)
     greedy_dir = work / "build-greedy"
-    if "pdf" not in skip and "greedy" not in skip:
-        ms_greedy = work / "manuscript-greedy"
-        make_synthetic(source, ms_greedy, n, GREEDY)
+    ms_greedy = work / "manuscript-greedy"
 
-        def pdf_greedy(r):
-            if greedy_dir.exists():
-                shutil.rmtree(greedy_dir)
-            return run_measured([py, "-m", "matbaa", "build", "pdf", "-m", str(ms_greedy), "-o", str(greedy_dir),
-                                 "--styles", str(styles)], logs / f"pdf_greedy-{r}.log")
-        samples = series("pdf_greedy", pdf_greedy)
-        m["pdf_greedy"] = summarize(samples, pages=pdf_pages(greedy_dir / f"{book_id}.pdf"), print=GREEDY)
+    def pdf_greedy(r):
+        if greedy_dir.exists():
+            shutil.rmtree(greedy_dir)
+        return run_measured([py, "-m", "matbaa", "build", "pdf", "-m", str(ms_greedy), "-o", str(greedy_dir),
+                             "--styles", str(styles)], logs / f"pdf_greedy-{r}.log")
+    if "pdf" not in skip and "greedy" not in skip:
+        # run by run, one after the other: this machine's speed drifts over
+        # minutes, and the two builds are compared with each other
+        make_synthetic(source, ms_greedy, n, GREEDY)
+        pairs = series("pdf_full and pdf_greedy", lambda r: (pdf_full(r), pdf_greedy(r)))
+        m["pdf_full"] = summarize([a for a, _b in pairs], pages=pdf_pages(pdf), bytes=pdf.stat().st_size)
+        m["pdf_greedy"] = summarize([b for _a, b in pairs], pages=pdf_pages(greedy_dir / f"{book_id}.pdf"),
+                                    print=GREEDY)
+        m["pdf_greedy"]["paired"] = [round(a["seconds"] / b["seconds"], 3) for a, b in pairs]
+    elif "pdf" not in skip:
+        samples = series("pdf_full", pdf_full)
+        m["pdf_full"] = summarize(samples, pages=pdf_pages(pdf), bytes=pdf.stat().st_size)
 
     # the anchors: (a) WeasyPrint alone on matbaa's own print HTML, the very
     # document of the PDF build's last layout (what `matbaa build html` writes),
@@ -660,6 +666,8 @@ def table(results: dict) -> str:
                 "(anchor)" if name in ("weasyprint", "pandoc", "typst") else "–")
             if name == "pdf_rebuild" and "ratio_to_full" in row:
                 ratio += f"; {row['ratio_to_full']:.2f}× full"
+            if name == "pdf_greedy" and row.get("paired"):
+                ratio += f"; total fit {statistics.median(row['paired']):.2f}× this (median of runs side by side)"
             if name == "make_noop" and row.get("did_work"):
                 ratio += "; DID WORK"
             mem = f"{row['memory_ratio']:.2f}" if "memory_ratio" in row else "–"
