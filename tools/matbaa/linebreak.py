@@ -671,7 +671,10 @@ def _items(para: Para, segs: list[str], m: Measurer, opts: dict) -> list[Item] |
         nowrap = style["white_space"] in ("nowrap", "pre")
         # code is not tracked (a monospaced face's columns stay columns), nor hangs
         code = _is_code(key)
-        expand_here = 0.0 if code else expand
+        # nor a text of three letters or fewer in an element of its own (a note's
+        # number, a citation's parenthesis): its tracking would be a span more for
+        # WeasyPrint to lay out, for a tenth of a pixel
+        expand_here = 0.0 if code or len(text) <= 3 else expand
         hang_here = {} if code else hang
         # the ::before content of the elements opening here, ::after of those closing
         # after it: boxes of their width (not tracked: our spans are inside them)
