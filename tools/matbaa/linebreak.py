@@ -989,9 +989,9 @@ class _SegmentPlan:
 
 
 def _line_plan(para: Para, segs: list[str], items: list[Item], chosen: list[int], measure: float,
-               opts: dict, m: Measurer) -> tuple[dict[int, _SegmentPlan], str]:
+               opts: dict, m: Measurer) -> tuple[dict[int, _SegmentPlan], float]:
     """The rewriting of every segment of the paragraph for the chosen breaks,
-    and the style of the paragraph.  Each justified line's letters are tracked
+    and the largest share of a line's letters' width its tracking takes.  Each justified line's letters are tracked
     by the share of the line's adjustment that pdfTeX would give its font
     expansion: the same ratio r as the spaces' (capped at the expansion's
     limit), r * expansion * the width of its tracked boxes, spread over its
@@ -1110,14 +1110,12 @@ def _line_plan(para: Para, segs: list[str], items: list[Item], chosen: list[int]
                 while o < len(t) and t[o] in SPACES:
                     plans[seg].tight[o] = shrink_px
                     o += 1
-    style = ""
-    return plans, style, max(shares, default=0.0)
+    return plans, max(shares, default=0.0)
 
 
 def _set(para: Para, segs: list[str], m: Measurer, opts: dict, lines: int | None = None,
-         unhyphenated: frozenset = frozenset()) -> tuple[str, dict[int, str], int, float, tuple] | None:
-    """A paragraph broken by total fit: (the style its tag gets, {segment: new
-    text}, lines, the largest share of a line's letters' width its tracking
+         unhyphenated: frozenset = frozenset()) -> tuple[dict[int, str], int, float, tuple] | None:
+    """A paragraph broken by total fit: ({segment: new text}, lines, the largest share of a line's letters' width its tracking
     takes, the lines that end with a hyphen as (line, offset of the hyphen in the
     paragraph's text)), or None if it is left to WeasyPrint.  `lines` and
     `unhyphenated`: see `breaks`."""
@@ -1135,11 +1133,11 @@ def _set(para: Para, segs: list[str], m: Measurer, opts: dict, lines: int | None
               or breaks(items, measure, opts, 1e12, lines=lines, unhyphenated=unhyphenated))
     if chosen is None:
         return None
-    plans, style, share = _line_plan(para, segs, items, chosen, measure, opts, m)
+    plans, share = _line_plan(para, segs, items, chosen, measure, opts, m)
     at = _text_offsets(para, segs)
     hyphens = tuple((k, at[items[b].ref[1]] + items[b].ref[2]) for k, b in enumerate(chosen)
                     if items[b].kind == "penalty" and items[b].width and items[b].ref is not None)
-    return (style, {s: _rewrite(htmllib.unescape(segs[s]), plan) for s, plan in plans.items()}, len(chosen), share,
+    return ({s: _rewrite(htmllib.unescape(segs[s]), plan) for s, plan in plans.items()}, len(chosen), share,
             hyphens)
 
 
@@ -1217,18 +1215,17 @@ def impose(html: str, lay, book_meta: dict, stats: dict | None = None, fonts=Non
             result = _set(para, segs, m, opts, lines_before, kept)
             # kept by the pieces' order (segment indexes differ from one document to the next)
             done = _SET_CACHE[sig] = False if result is None else (
-                result[0], [result[1][i] for i, _k in para.pieces], result[2], result[3], result[4])
+                [result[0][i] for i, _k in para.pieces], result[1], result[2], result[3])
         if done is False:
             continue
-        style, texts, n, share, hyphens = done
+        texts, n, share, hyphens = done
         tracking = max(tracking, share)
         if not marked:
             _LINES[text] = n
             _HYPHENS[text] = set(hyphens)
         elif _LINES.get(text) == n:
             _HYPHENS.setdefault(text, set()).update(hyphens)
-        tag = _add_class(segs[para.tag], "kp")
-        segs[para.tag] = tag[:-1] + f' style="{style}">' if style else tag
+        segs[para.tag] = _add_class(segs[para.tag], "kp")
         for (i, _k), text in zip(para.pieces, texts):
             segs[i] = text
         set_paras += 1
