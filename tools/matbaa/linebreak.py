@@ -296,6 +296,11 @@ def _style_key(key: tuple) -> tuple:
     return key
 
 
+def _kept_whole(key: tuple) -> bool:
+    """A text in a word the layout loop keeps whole (span.nohyph)."""
+    return _style_key(key) != key
+
+
 @dataclass
 class Para:
     kind: str               # "body" or "note"
@@ -660,7 +665,7 @@ def _items(para: Para, segs: list[str], m: Measurer, opts: dict) -> list[Item] |
     for seg_index, key in para.pieces:
         if key == ("<br>",):
             return None                     # a hard break: left to WeasyPrint
-        kept_whole = _style_key(key) != key         # span.nohyph: no hyphenation point
+        kept_whole = _kept_whole(key)               # span.nohyph: no hyphenation point
         key = _style_key(key)
         if key not in m.styles:
             return None                     # an unknown style: left to WeasyPrint
@@ -998,8 +1003,8 @@ def _line_plan(para: Para, segs: list[str], items: list[Item], chosen: list[int]
     tracked letters and inner spaces; WeasyPrint's justification gives the
     rest to the spaces."""
     texts = {i: htmllib.unescape(segs[i]) for i, _k in para.pieces}
-    plans = {i: _SegmentPlan(set(), set(), set(), {}, {}, code=_is_code(k),
-                             lang=(m.styles[_style_key(k)]["lang"] or "") if _style_key(k) in m.styles else "")
+    # (every piece's style is measured: `_items` returns None otherwise)
+    plans = {i: _SegmentPlan(set(), set(), set(), {}, {}, code=_is_code(k), lang=m.styles[_style_key(k)]["lang"] or "")
              for i, k in para.pieces}
     chosen_set = set(chosen)
     # the line of every box, and each line's adjustment
@@ -1157,7 +1162,7 @@ def _kept_lines(para: Para, segs: list[str], hyphens: set) -> frozenset:
     page's end).  The paragraph set again in as many lines keeps its pages, so
     the same line ends the page: it must not end with another word's hyphen."""
     at = _text_offsets(para, segs)
-    spans = [(at[i], at[i] + len(htmllib.unescape(segs[i]))) for i, k in para.pieces if _style_key(k) != k]
+    spans = [(at[i], at[i] + len(htmllib.unescape(segs[i]))) for i, k in para.pieces if _kept_whole(k)]
     return frozenset(line for line, off in hyphens if any(a <= off <= b for a, b in spans))
 
 
@@ -1202,7 +1207,7 @@ def impose(html: str, lay, book_meta: dict, stats: dict | None = None, fonts=Non
                tuple((segs[i], k, tuple(para.before.get(i, ())), tuple(para.after.get(i, ()))) for i, k in para.pieces))
         done = _SET_CACHE.get(sig)
         text = (engine, para.kind, "".join(htmllib.unescape(segs[i]) for i, _k in para.pieces))
-        marked = any(len(k) > 1 and any("nohyph" in c.split() for _n, c, _l in k[1:]) for _i, k in para.pieces)
+        marked = any(_kept_whole(k) for _i, k in para.pieces)
         if done is None:
             m = m or _measurer(head, keys, gens, lay, fonts, engine)
             # A word the layout loop kept whole (a hyphen at a page's end): the

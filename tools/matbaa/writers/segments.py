@@ -201,7 +201,7 @@ class _Runner:
     """Tasks run in `jobs` forked worker processes (or here, with jobs=1)."""
 
     def __init__(self, jobs: int):
-        self.pool = (multiprocessing.get_context("fork").Pool(jobs, initializer=_quiet)
+        self.pool = (multiprocessing.get_context("fork").Pool(jobs, initializer=_init_worker)
                      if jobs > 1 else None)
 
     def run(self, tasks: list[tuple], on_done=None) -> list[Piece]:
@@ -222,8 +222,10 @@ class _Runner:
             self.pool.join()
 
 
-def _quiet():
-    """Workers leave the status line to the parent (one line, not two fighting)."""
+def _init_worker():
+    """A worker leaves the status line to the parent (one line, not two
+    fighting), and freezes the heap it inherits (the book, the modules): the
+    garbage collector then no longer walks it at every collection."""
     import gc
     import logging
 
