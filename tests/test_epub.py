@@ -1,6 +1,7 @@
 """The EPUB edition, tested through its OPF, nav and XHTML, and by EPUBCheck."""
 import posixpath
 import re
+import zipfile
 
 import pytest
 from lxml import etree
@@ -41,10 +42,21 @@ def test_epubcheck_clean(epubcheck_report):
     assert epubcheck_report["checker"]["nWarning"] == 0
 
 
-def test_zip_layout(epub_zip):
+def test_zip_layout(epub_zip, book):
+    """mimetype first and stored, container.xml next, the rest by name and
+    deflated, every entry dated with the book's date (never the clock)."""
+    from matbaa.render.common import build_date
+
     infos = epub_zip.infolist()
-    assert infos[0].filename == "mimetype" and infos[0].compress_type == 0
+    assert infos[0].filename == "mimetype" and infos[0].compress_type == zipfile.ZIP_STORED
+    assert infos[0].extra == b"" and infos[0].header_offset == 0         # its text at byte 38
     assert epub_zip.read("mimetype") == b"application/epub+zip"
+    names = [i.filename for i in infos[1:]]
+    assert names[0] == "META-INF/container.xml" and names[1:] == sorted(names[1:])
+    assert {i.compress_type for i in infos[1:]} == {zipfile.ZIP_DEFLATED}
+    when = build_date(book)
+    assert {i.date_time for i in infos} == {(max(when.year, 1980), when.month, when.day, when.hour, when.minute,
+                                             when.second // 2 * 2)}
 
 
 def test_metadata(opf, book):
@@ -152,7 +164,7 @@ def test_page_list_follows_the_pdf(docs, built):
     """Each page-break marker stands where that page of our PDF begins."""
     import pdfplumber
 
-    from matbaa.collate import WORD
+    from matbaa.proof.collate import WORD
 
     nav = next(d for n, d in docs.items() if n.endswith("nav.xhtml"))
     page_list = nav.xpath("//x:nav[@epub:type='page-list']", namespaces=NS)[0]
@@ -199,7 +211,7 @@ def test_page_list_follows_the_pdf(docs, built):
 
 
 def test_soft_hyphens_for_reading_systems(docs):
-    from matbaa.hyphenation import legal_breaks
+    from matbaa.typeset.hyphenation import legal_breaks
 
     part = next(d for n, d in docs.items() if n.endswith("part-1.xhtml"))
     text = " ".join(part.xpath("//x:section[@epub:type='chapter']//text()[not(ancestor::x:a[@epub:type='noteref'])]",

@@ -1,54 +1,64 @@
-"""The EPUB build's caches (writers/epub.py, build/.cache/epub-<id>/): a cached
+"""The EPUB build's caches (epub/writer.py, build/.cache/epub-<id>/): a cached
 build writes the same bytes as an uncached one, and a change to a chapter, the
 page map or the styles makes the build render again what it changes.
 
 No WeasyPrint layout here: the page map is written by the test for the text
-as it is (its fingerprint is that of the print document, as the PDF build
-saves it), with page breaks, a forced page end and an unhyphenated word."""
+as it is (its key the layout key, its fingerprint that of the print document
+with the map's corrections, as the PDF build saves it), with page breaks, a
+forced page end and an unhyphenated word; build.page_map accepts it.
+"""
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 import io
-import json
 import os
 import random
 import shutil
 import subprocess
 import sys
+import types
 import zipfile
 from pathlib import Path
 
 import pytest
 from conftest import MANUSCRIPT, STYLES
-from matbaa import pagemap
-from matbaa.bench import make_synthetic
-from matbaa.build import build_epub, load
-from matbaa.writers import epub as epub_writer
+from lxml import etree
+from matbaa_dev.bench import make_synthetic
+
+from matbaa import build as build_module
+from matbaa.build import build_epub, load, page_map, pages_path
+from matbaa.epub import writer as epub_writer
+from matbaa.model import Corrections, PageMap
+from matbaa.model.words import word_count
+from matbaa.render.html import render_print_html
+from matbaa.transforms.corrections import apply
+from matbaa.typeset.cover import render_cover
+from matbaa.typeset.engine import layout_key
+
+CACHE = Path(".cache") / "epub-bench-x2"
 
 
 def write_page_map(ms: Path, build: Path, styles: Path = STYLES, every: int = 700,
-                   forced: tuple[int, ...] = (350,), unhyphenated: tuple[int, ...] = (703,)) -> dict:
+                   forced: tuple[int, ...] = (350,), unhyphenated: tuple[int, ...] = (703,)) -> PageMap:
     """A page map for the manuscript as it is now, as the PDF build saves it:
     a page every `every` words, each part opening a page, one forced page end
-    and one word kept whole (both replayed by the EPUB build)."""
-    from matbaa.writers.html import render_print_html
-
+    and one word kept whole (both replayed by the EPUB build); keyed by the
+    layout key and the print document with those corrections."""
     book, _ = load(ms, styles)
-    words = sum(len(found) for _tok, _owners, found in pagemap._numbered_words(book))
     pages, anchors, page = {}, {}, 1
     for part in book.parts:
         page += 1
         anchors[f"part-{part.index}"] = page
-    for k in range(0, words, every):
+    for k in range(0, word_count(book), every):
         page += 1
         pages[page] = k
-    forced, unhyphenated = list(forced), list(unhyphenated)
-    pagemap.insert_at_words(book, {k: pagemap._forced_break for k in forced}, top_level=True)
-    pagemap.wrap_words(book, set(unhyphenated), "nohyph_open", "nohyph_close")
-    data = {"pages": pages, "anchors": anchors, "count": page, "forced": forced, "unhyphenated": unhyphenated,
-            "words": []}
-    build.mkdir(parents=True, exist_ok=True)
-    pagemap.save(build / f"{book.id}.pages.json", render_print_html(book, styles), data)
-    return data
+    corrections = Corrections(tuple(forced), tuple(unhyphenated))
+    html = render_print_html(apply(book, corrections), styles)
+    pmap = PageMap(pages=pages, anchors=anchors, count=page, forced=list(forced), unhyphenated=list(unhyphenated),
+                   html=hashlib.sha256(html.encode("utf-8")).hexdigest(), key=layout_key(book.meta, styles))
+    pmap.save(pages_path(book, build))
+    return pmap
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +71,7 @@ def seed(tmp_path_factory):
     build = root / "build"
     write_page_map(ms, build)
     build_epub(ms, build, STYLES)
-    shutil.rmtree(build / ".cache" / "epub-bench-x2")      # keep the cover's own cache only
+    shutil.rmtree(build / CACHE)        # keep the cover's and the print fingerprint's own caches only
     (build / "bench-x2.epub").unlink()
     return ms, build
 
@@ -81,23 +91,24 @@ def uncached(ms: Path, build: Path, styles: Path = STYLES) -> bytes:
         shutil.rmtree(other)
     shutil.copytree(build, other, ignore=shutil.ignore_patterns("epub-*"))
     book, _ = load(ms, styles)
-    del book.source_digests                 # nothing to key a cache by: everything made
-    out = epub_writer.write_epub(book, styles, other)
+    pages = page_map(book, styles, other)
+    book.source_digests = {}                # nothing to key a cache by: everything made
+    out = epub_writer.write_epub(book, styles, other, pages, cover=lambda: render_cover(book, styles, other))
     assert not any((other / ".cache").glob("epub-*"))
     return out.read_bytes()
 
 
 class Calls:
-    """Counts what the EPUB build makes rather than takes from its cache: the
-    parts' and the other documents' renderings, the print document's renderings
-    (to check the page map's fingerprint), pagemap.compute (the layout)."""
+    """Counts what the EPUB build makes rather than takes from its caches: the
+    parts' and the other documents' renderings, the archive, the print
+    document's renderings (build.page_map's check of the saved map's
+    fingerprint) and the layouts (build.page_map laying the book out again)."""
 
     def __init__(self, monkeypatch):
-        from matbaa.writers import html
-
-        self.parts, self.docs, self.prints, self.compute = [], [], 0, 0
-        make, render = epub_writer._Parts.make, epub_writer._Docs.render
-        compute, print_html = pagemap.compute, html.render_print_html
+        self.reset()
+        make, render = epub_writer.Parts.make, epub_writer.Documents.render
+        archive = epub_writer.archive
+        print_html, lay_out = build_module.render_print_html, build_module.lay_out
 
         def counted_make(parts, part, *a, **k):
             self.parts.append(part.index)
@@ -107,30 +118,38 @@ class Calls:
             self.docs.append(template)
             return render(docs, template, *a, **k)
 
+        def counted_archive(*a, **k):
+            self.archives += 1
+            return archive(*a, **k)
+
         def counted_print(*a, **k):
             self.prints += 1
             return print_html(*a, **k)
 
-        def counted_compute(*a, **k):
-            self.compute += 1
-            return compute(*a, **k)
-        monkeypatch.setattr(epub_writer._Parts, "make", counted_make)
-        monkeypatch.setattr(epub_writer._Docs, "render", counted_render)
-        monkeypatch.setattr(html, "render_print_html", counted_print)
-        monkeypatch.setattr(pagemap, "compute", counted_compute)
+        def counted_lay_out(*a, **k):
+            self.layouts += 1
+            return lay_out(*a, **k)
+        monkeypatch.setattr(epub_writer.Parts, "make", counted_make)
+        monkeypatch.setattr(epub_writer.Documents, "render", counted_render)
+        monkeypatch.setattr(epub_writer, "archive", counted_archive)
+        monkeypatch.setattr(build_module, "render_print_html", counted_print)
+        monkeypatch.setattr(build_module, "lay_out", counted_lay_out)
 
     def reset(self):
-        self.parts, self.docs, self.prints, self.compute = [], [], 0, 0
+        self.parts, self.docs, self.archives, self.prints, self.layouts = [], [], 0, 0, 0
 
 
 def test_cached_build_is_byte_identical(book_dirs, monkeypatch):
     ms, build = book_dirs
     calls = Calls(monkeypatch)
     cold = build_epub(ms, build, STYLES)[0].read_bytes()
-    assert calls.parts == [1, 2, 3, 4] and calls.prints == 1 and calls.compute == 0
+    # the book's folder is new (a copy of the seed's): build.page_map checks the
+    # saved map's fingerprint once (render_print_html), then keeps it
+    assert calls.parts == [1, 2, 3, 4] and calls.archives == 1 and calls.prints == 1 and calls.layouts == 0
     calls.reset()
     warm = build_epub(ms, build, STYLES)[0].read_bytes()
-    assert calls.parts == [] and calls.docs == [] and calls.prints == 0    # all from the cache
+    assert calls.parts == [] and calls.docs == [] and calls.archives == 0    # all from the cache
+    assert calls.prints == 0 and calls.layouts == 0
     assert cold == warm == uncached(ms, build)
     # the page map's share of the parts made it in: markers, the kept-whole word
     with zipfile.ZipFile(io.BytesIO(warm)) as z:
@@ -139,6 +158,18 @@ def test_cached_build_is_byte_identical(book_dirs, monkeypatch):
     assert parts.count('epub:type="pagebreak"') == nav.count("<li><a href=\"part-") > 10
     assert parts.count('<span class="nohyph">') == 1
     assert "\u00ad" in parts                                    # soft hyphens
+
+
+def test_archive_comes_from_its_entries(book_dirs, monkeypatch):
+    """Without the archive in the cache, the documents from it are zipped again: the same bytes."""
+    ms, build = book_dirs
+    first = build_epub(ms, build, STYLES)[0].read_bytes()
+    kept = list((build / CACHE).glob("epub-*"))
+    assert len(kept) == 1 and kept[0].stat().st_size > len(first)    # the archive and its CRC-32
+    kept[0].unlink()
+    calls = Calls(monkeypatch)
+    assert build_epub(ms, build, STYLES)[0].read_bytes() == first
+    assert calls.parts == [] and calls.docs == [] and calls.archives == 1
 
 
 def rebuild_after_edit(ms, build, calls, chapter, old: str, new: str, tail: str = "") -> bytes:
@@ -159,7 +190,7 @@ def test_chapter_change_renders_its_part_again(book_dirs, monkeypatch):
     # a word of part 3 changed for another (the word count, hence the pages of
     # the other parts, unchanged), and the PDF's page map made for the new text
     again = rebuild_after_edit(ms, build, calls, min(ms.glob("chapters/*--c2.md")), " diaspor ", " mühacirət ")
-    assert calls.parts == [3] and calls.prints == 1 and calls.compute == 0
+    assert calls.parts == [3] and calls.prints == 1 and calls.layouts == 0
     part3 = zipfile.ZipFile(io.BytesIO(again)).read("EPUB/part-3.xhtml").decode()
     assert "mühacirət" in part3.replace("\u00ad", "")
     assert again == uncached(ms, build)
@@ -171,7 +202,7 @@ def test_word_count_change_moves_the_markers_of_later_parts(book_dirs, monkeypat
     calls = Calls(monkeypatch)
     part_2 = sorted(ms.glob("chapters/*--c1.md"))[1]
     again = rebuild_after_edit(ms, build, calls, part_2, " diaspor ", " böyük diaspor ")  # a page every 700 words
-    assert calls.parts[0] == 2 and set(calls.parts) <= {2, 3, 4}
+    assert calls.parts[0] == 2 and set(calls.parts) <= {2, 3, 4} and calls.layouts == 0
     assert again == uncached(ms, build)
 
 
@@ -183,7 +214,7 @@ def test_page_map_change(book_dirs, monkeypatch):
     calls.reset()
     again = build_epub(ms, build, STYLES)[0].read_bytes()
     assert again != first and sorted(calls.parts) == [1, 2, 3, 4]
-    assert calls.prints == 0                   # the same text: its print fingerprint is known
+    assert calls.prints == 0 and calls.layouts == 0   # the same text and corrections: the fingerprint is known
     assert again == uncached(ms, build)
 
 
@@ -195,7 +226,8 @@ def test_corrections_change(book_dirs, monkeypatch):
     write_page_map(ms, build, unhyphenated=(3003,))
     calls.reset()
     again = build_epub(ms, build, STYLES)[0].read_bytes()
-    assert again != first and calls.prints == 1 and 1 in calls.parts and len(calls.parts) == 2
+    assert again != first and calls.prints == 1 and calls.layouts == 0
+    assert 1 in calls.parts and len(calls.parts) == 2
     assert again == uncached(ms, build)
 
 
@@ -221,29 +253,42 @@ def test_new_note_renumbers_the_notes_after_it(book_dirs, monkeypatch):
     assert again == uncached(ms, build)
 
 
-def test_page_map_of_another_text_goes_to_compute(book_dirs, monkeypatch):
-    """A saved map that is not this text's: the paragraphs its corrections were
-    put in are restored, and pagemap.compute (which lays the book out) is left
-    to decide, as before."""
+def _page_list(epub: bytes) -> list[str]:
+    with zipfile.ZipFile(io.BytesIO(epub)) as z:
+        nav = etree.fromstring(z.read("EPUB/nav.xhtml"), etree.XMLParser(resolve_entities=False, no_network=True))
+    ns = {"x": "http://www.w3.org/1999/xhtml", "epub": "http://www.idpf.org/2007/ops"}
+    return nav.xpath('//x:nav[@epub:type="page-list"]//x:a/text()', namespaces=ns)
+
+
+@pytest.mark.parametrize("stale", ["html", "key"])
+def test_page_map_of_another_layout_is_laid_out_again(book_dirs, monkeypatch, stale):
+    """A saved map of another print document (an edit since) or of another
+    layout key (a new stylesheet, a new engine): build.page_map lays the book
+    as it was read out again (none of the old map's corrections in it), saves
+    that map and the EPUB's page-list is its."""
     ms, build = book_dirs
     path = build / "bench-x2.pages.json"
-    data = json.loads(path.read_text(encoding="utf-8"))
-    data["html"] = "0" * 64
-    path.write_text(json.dumps(data), encoding="utf-8")
+    saved = PageMap.load(path)
+    assert saved is not None and saved.pages
+    setattr(saved, stale, "0" * 64)
+    saved.save(path)
     seen = []
 
-    def compute(book, styles, build):
-        # the tokens as read: no correction left behind
-        kinds = {c.type for ch in book.chapters for t in ch.tokens for c in t.children or []}
-        seen.append(kinds)
-        return {"pages": {}, "anchors": {}}
-    monkeypatch.setattr(pagemap, "compute", compute)
-    build_epub(ms, build, STYLES)
-    assert len(seen) == 1 and not seen[0] & {"forced_break", "nohyph_open", "pagebreak"}
-    assert not any((build / ".cache" / "epub-bench-x2").glob("part-*"))   # not cached: not the map's text
+    def lay_out(book, styles, build, jobs=None):
+        # the tokens as read: no correction, no marker
+        seen.append({c.type for ch in book.chapters for t in ch.tokens for c in t.children or []})
+        return types.SimpleNamespace(pages=PageMap(pages={}, anchors={}, html="1" * 64, key="2" * 64))
+    monkeypatch.setattr(build_module, "lay_out", lay_out)
+    epub = build_epub(ms, build, STYLES)[0].read_bytes()
+    assert len(seen) == 1 and seen[0] and not seen[0] & {"forced_break", "nohyph_open", "pagebreak"}
+    assert PageMap.load(path).html == "1" * 64                  # the new layout's map, saved
+    assert _page_list(epub) == []                               # and the EPUB's
+    assert _page_list(uncached(ms, build)) == []
 
 
 def test_styles_change(book_dirs, tmp_path, monkeypatch):
+    """A new EPUB stylesheet (css/: a new layout key too, the PDF built again
+    and its map saved): every part rendered again, for every key holds the styles."""
     ms, build = book_dirs
     styles = tmp_path / "styles"
     shutil.copytree(STYLES, styles)
@@ -251,16 +296,18 @@ def test_styles_change(book_dirs, tmp_path, monkeypatch):
     calls = Calls(monkeypatch)
     css = styles / "css" / "epub.css"
     css.write_text(css.read_text(encoding="utf-8") + "\n/* changed */\n", encoding="utf-8")
+    write_page_map(ms, build, styles)
+    calls.reset()
     again = build_epub(ms, build, styles)[0].read_bytes()
     assert b"/* changed */" in zipfile.ZipFile(io.BytesIO(again)).read("EPUB/css/epub.css")
-    assert sorted(calls.parts) == [1, 2, 3, 4]       # every key holds the styles
+    assert sorted(calls.parts) == [1, 2, 3, 4] and calls.layouts == 0
     assert again == uncached(ms, build, styles)
 
 
 def test_damaged_cache_is_a_miss(book_dirs):
     ms, build = book_dirs
     first = build_epub(ms, build, STYLES)[0].read_bytes()
-    cache = build / ".cache" / "epub-bench-x2"
+    cache = build / CACHE
     for f in sorted(cache.iterdir()):
         if f.is_file():
             data = bytearray(f.read_bytes())
@@ -272,13 +319,13 @@ def test_damaged_cache_is_a_miss(book_dirs):
 def test_cache_holds_one_build(book_dirs):
     ms, build = book_dirs
     build_epub(ms, build, STYLES)
-    cache = build / ".cache" / "epub-bench-x2"
+    cache = build / CACHE
     before = {f.name for f in cache.iterdir()}
     write_page_map(ms, build, every=500)
     build_epub(ms, build, STYLES)
     after = {f.name for f in cache.iterdir()}
     assert len(after) <= len(before) + 1
-    assert not any(n.startswith("part-") for n in before & after)  # the old parts are gone
+    assert not any(n.startswith(("part-", "epub-")) for n in before & after)  # the old parts and archive are gone
 
 
 def test_reproducible_across_processes(book_dirs):
@@ -288,7 +335,7 @@ def test_reproducible_across_processes(book_dirs):
     for seed, tz, fresh in (("0", "UTC", True), ("1", "Asia/Baku", False), ("4242", "America/Los_Angeles", False),
                             ("7", "Pacific/Kiritimati", True)):
         if fresh:
-            shutil.rmtree(build / ".cache" / "epub-bench-x2", ignore_errors=True)
+            shutil.rmtree(build / CACHE, ignore_errors=True)
         env = dict(os.environ, PYTHONHASHSEED=seed, TZ=tz)
         subprocess.run([sys.executable, "-m", "matbaa", "build", "epub", "-m", str(ms), "-o", str(build),
                         "--styles", str(STYLES)], check=True, env=env, capture_output=True)
@@ -296,41 +343,27 @@ def test_reproducible_across_processes(book_dirs):
     assert len(set(outs)) == 1
 
 
-def test_zip_is_what_zipfile_writes():
-    """_zip writes byte for byte what zipfile.ZipFile wrote for the same entries."""
-    import datetime as dt
-
+def test_archive_layout():
+    """The OCF container as EPUB readers want it: mimetype first, stored, with no
+    extra field (its text at byte 38); then META-INF/container.xml and the rest
+    by name, deflated; every entry with the one date; the same bytes each time."""
     rng = random.Random(7)
     members = {"META-INF/container.xml": b"<container/>", "EPUB/a.xhtml": b"<p>a</p>" * 300,
                "EPUB/fonts/x.ttf": bytes(rng.randrange(256) for _ in range(70000)),
                "EPUB/empty.css": b"", "EPUB/\u0259.xhtml": "ə".encode() * 5000}
     when = dt.datetime(2026, 11, 28, 13, 45, 59)
-    packer = epub_writer._Packer(None)
-    ours = epub_writer._zip({n: packer.content(d) for n, d in members.items()}, when)
-    packer.close()
-
-    stamp = (when.year, when.month, when.day, when.hour, when.minute, when.second)
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w") as z:
-        info = zipfile.ZipInfo("mimetype", stamp)
-        info.compress_type = zipfile.ZIP_STORED
-        z.writestr(info, b"application/epub+zip")
-        for name in ["META-INF/container.xml"] + sorted(n for n in members if n != "META-INF/container.xml"):
-            info = zipfile.ZipInfo(name, stamp)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16
-            z.writestr(info, members[name], compresslevel=9)
-    assert ours == out.getvalue()
-
-
-def test_saved_map_is_read_as_pagemap_reads_it(book_dirs):
-    ms, build = book_dirs
-    book, _ = load(ms, STYLES)
-    store = epub_writer._Store.open(book, STYLES, build)
-    path = build / f"{book.id}.pages.json"
-    saved = epub_writer._saved_map(path, store)
-    full = json.loads(path.read_text(encoding="utf-8"))
-    assert list(saved["pages"].items()) == list(full["pages"].items())
-    assert {k: full[k] for k in ("anchors", "forced", "html", "unhyphenated")} == {
-        k: saved[k] for k in ("anchors", "forced", "html", "unhyphenated")}
-    assert epub_writer._saved_map(path, store) == saved          # from the cache, the same
+    data = epub_writer.archive(members, when)
+    assert data == epub_writer.archive(dict(reversed(members.items())), when)
+    assert data[30:38] == b"mimetype" and data[38:58] == b"application/epub+zip"
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        infos = z.infolist()
+        assert [i.filename for i in infos] == ["mimetype", "META-INF/container.xml", "EPUB/a.xhtml",
+                                               "EPUB/empty.css", "EPUB/fonts/x.ttf", "EPUB/\u0259.xhtml"]
+        assert infos[0].compress_type == zipfile.ZIP_STORED and infos[0].extra == b""
+        assert {i.compress_type for i in infos[1:]} == {zipfile.ZIP_DEFLATED}
+        assert {i.external_attr for i in infos[1:]} == {0o644 << 16}
+        assert {i.date_time for i in infos} == {(2026, 11, 28, 13, 45, 58)}    # two seconds' steps
+        assert {n: z.read(n) for n in members} == members
+    # ZIP dates begin in 1980: an older book's date is dated then, the month and day its own
+    with zipfile.ZipFile(io.BytesIO(epub_writer.archive(members, dt.datetime(1975, 5, 6)))) as z:
+        assert {i.date_time for i in z.infolist()} == {(1980, 5, 6, 0, 0, 0)}

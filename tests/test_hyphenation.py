@@ -6,11 +6,11 @@ import random
 import re
 from pathlib import Path
 
-import pyphen
 import pytest
 
-from matbaa import hyphenation as hy
-from matbaa.hyphenation_patterns import generate
+from matbaa.typeset import engine
+from matbaa.typeset import hyphenation as hy
+from matbaa_dev.patterns import generate
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "manuscript" / "original" / "000_55b4d57c9d4bc234.txt"
@@ -39,8 +39,8 @@ def seed_words() -> list[str]:
 
 def raw_patterns():
     """The .dic alone, read by plain pyphen (no casing fix, no runs, no left/right filter)."""
-    raw = pyphen.HyphDict(DIC)
-    return lambda word: {int(p) for p in raw.positions(hy.turkic_lower(word)) if 0 < p < len(word)}
+    raw = engine.pattern_positions(DIC)
+    return lambda word: {int(p) for p in raw(hy.turkic_lower(word)) if 0 < p < len(word)}
 
 
 EXAMPLES = [
@@ -93,17 +93,17 @@ def test_syllables():
 
 @pytest.mark.parametrize("tag", ["az", "az-Latn", "az_AZ", "az-Latn-AZ", "AZ"])
 def test_weasyprint_lookup_gets_our_dictionary(tag):
-    # what weasyprint.text.line_break does: language_fallback, then Pyphen(lang=...)
-    name = pyphen.language_fallback(tag)
-    assert name is not None
-    dictionary = pyphen.Pyphen(lang=name, left=2, right=2)
-    assert isinstance(dictionary.hd, hy.AzerbaijaniHyphDict)
-    assert [w1 for w1, _ in dictionary.iterate("İsveçrədə")] == ["İsveçrə", "İsveç", "İs"]
+    # the lookup weasyprint.text.line_break does (language_fallback, then
+    # Pyphen(lang=...)): our points, the casing fixed (plain pyphen: İsv-eçr-ədə)
+    positions = engine.hyphenator(tag, 2, 2)
+    assert positions is not None
+    assert [int(p) for p in positions("İsveçrədə")] == [2, 5, 7]
+    assert [int(p) for p in positions("Azərbaycan")] == [4, 7]
 
 
 def test_plain_pyphen_still_has_the_casing_bug():
-    """Why AzerbaijaniHyphDict exists; if this is skipped, pyphen fixed it."""
-    plain = [int(p) for p in pyphen.HyphDict(DIC).positions("İsveçrədə")]
+    """Why hy.points exists; if this is skipped, pyphen fixed it."""
+    plain = [int(p) for p in engine.pattern_positions(DIC)("İsveçrədə")]
     if plain == [2, 5, 7]:
         pytest.skip("pyphen now lower-cases İ correctly: the workaround can go")
     assert plain == [3, 6, 8]  # İsv-eçr-ədə
@@ -111,10 +111,9 @@ def test_plain_pyphen_still_has_the_casing_bug():
 
 
 def test_register_is_idempotent_and_cheap():
-    hd = pyphen.hdcache[DIC]
-    hy.register()
-    assert pyphen.hdcache[DIC] is hd
-    assert all(pyphen.LANGUAGES[k] == DIC for k in ("az", "az_AZ", "az_Latn"))
+    hd = hy.register()
+    assert hy.register() is hd
+    assert engine.hyphenation_registered(("az", "az_AZ", "az_Latn"), DIC, hd)
 
 
 def test_builtin_exceptions():
@@ -133,7 +132,7 @@ def test_extra_exceptions():
     assert hy.hyphenate("AZƏRBAYCAN") == [7]
     assert hy.hyphenate("diasporu") == []
     assert hy.hyphenate("diasporunun") == [2, 4, 6, 8]  # exceptions match whole words only
-    assert pyphen.Pyphen(lang="az").inserted("Azərbaycan") == "Azərbay-can"  # WeasyPrint's path
+    assert engine.hyphenator("az")("Azərbaycan") == [7]  # WeasyPrint's path
     hy.register()
     assert hy.hyphenate("Azərbaycan") == [4, 7]
 
@@ -147,7 +146,7 @@ def test_bad_exceptions_are_refused():
 
 def test_dic_is_the_generators_output():
     assert DIC.read_text(encoding="utf-8") == generate(), (
-        "regenerate: python -m matbaa.hyphenation_patterns > styles/hyphenation/hyph_az.dic")
+        "regenerate: python -m matbaa_dev patterns > styles/hyphenation/hyph_az.dic")
 
 
 def test_dic_header():
@@ -239,15 +238,12 @@ def test_soft_hyphenate():
 # ------------------------------------------------------------ WeasyPrint
 
 def laid_out_lines(html: str) -> list[str]:
-    from weasyprint import HTML
-    from weasyprint.formatting_structure.boxes import LineBox, TextBox
-
-    document = HTML(string=html, base_url=str(ROOT) + "/").render()
+    document = engine.render(html, str(ROOT) + "/", None, (), None)
     lines = []
-    for page in document.pages:
-        for box in page._page_box.descendants():
-            if isinstance(box, LineBox):
-                lines.append("".join(t.text for t in box.descendants() if isinstance(t, TextBox)))
+    for root in engine.roots(document):
+        for box in engine.descendants(root):
+            if engine.kind(box) == engine.LINE:
+                lines.append("".join(engine.text(t) for t in engine.descendants(box) if engine.kind(t) == engine.TEXT))
     return lines
 
 

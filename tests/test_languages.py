@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from matbaa import config
+from matbaa.read import config
 from matbaa.build import build_pdf, load
 from matbaa.diagnostics import ManuscriptError
 from matbaa.language import sort_key
-from matbaa.proof.checks import _variants, legal_breaks_for, typography
+from matbaa.proof.checks import spelling_variants, legal_breaks_for, typography
 from matbaa.sample import HERE as SAMPLE
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -119,7 +119,7 @@ def test_english_variants_are_not_noise():
     forms = {"to": Counter({"to": 9, "too": 2}), "met": Counter({"met": 1, "meet": 3}),
              "gnu": Counter({"GNU": 4, "Gnu": 1}), "traveled": Counter({"traveled": 2, "travelled": 1})}
     seen = {w: ("a.md", 1) for c in forms.values() for w in c}
-    found = _variants(forms, seen, turkic=False)
+    found = spelling_variants(forms, seen, turkic=False)
     assert [f.message.split("'")[1] for f in found] == ["traveled"] or \
         [f.message.split("'")[1] for f in found] == ["travelled"]
 

@@ -9,8 +9,10 @@ import shutil
 import pdfplumber
 import pytest
 
-from matbaa import linebreak, spacing
-from matbaa.linebreak import INF, Item
+from matbaa.typeset import engine
+from matbaa.typeset import knuth_plass as linebreak
+from matbaa_dev import spacing
+from matbaa.typeset.knuth_plass import INF, Item
 
 OPTS = linebreak.settings({})
 
@@ -180,20 +182,20 @@ def test_a_hanging_glyph_ends_the_lines_span_where_it_cannot_break():
     inline box's right margin only when its text fits whole without it."""
     import re
 
-    from matbaa.linebreak import _rewrite, _SegmentPlan, _unbreakable
+    from matbaa.typeset.knuth_plass import SegmentPlan, rewrite, unbreakable
 
     def plan(text):
         spaces = {i for i, c in enumerate(text) if c == " "}
         inner = spaces - {len(text) - 1}
-        return _SegmentPlan(inner, set(), set(), {("char", len(text) - 2): 2.5},
+        return SegmentPlan(inner, set(), set(), {("char", len(text) - 2): 2.5},
                             {i: 0.1 for i in range(len(text) - 1)}, lang="az")
     plain = "bir iki üç dörd beş. "
     dashed = "bir – iki üç dörd beş. "
-    assert _unbreakable(plain[:-1].replace(" ", "\u00a0"), "az")
-    assert not _unbreakable(dashed[:-1].replace(" ", "\u00a0"), "az")
-    out = _rewrite(plain, plan(plain))
+    assert unbreakable(plain[:-1].replace(" ", "\u00a0"), "az")
+    assert not unbreakable(dashed[:-1].replace(" ", "\u00a0"), "az")
+    out = rewrite(plain, plan(plain))
     assert re.fullmatch(r'<span class="kx" style="letter-spacing: 0.100px; margin-right: -2.500px">[^<]*\. </span>', out)
-    out = _rewrite(dashed, plan(dashed))
+    out = rewrite(dashed, plan(dashed))
     assert "; margin-right" not in out and '<span class="kh" style="margin-right: -2.500px">. </span>' in out
 
 
@@ -202,7 +204,7 @@ def test_the_faces_ligatures_are_read_from_the_fonts():
 
     seqs = linebreak.ligature_sequences(str(STYLES / "fonts"))
     assert {"fi", "fl", "ff", "ffi"} <= seqs
-    assert linebreak._has_ligature("hərfləri", seqs) and not linebreak._has_ligature("həmrəylik", seqs)
+    assert linebreak.has_ligature("hərfləri", seqs) and not linebreak.has_ligature("həmrəylik", seqs)
 
 
 # ------------------------------------------------------------------ a book broken by total fit
@@ -223,14 +225,14 @@ def test_book_reads_back_whole(built, book):
     on its call's page, no third hyphen in a row nor a hyphen at a page's end,
     and a hyphen the breaker wrote only at a line's end (WeasyPrint set the
     lines chosen)."""
-    from test_text_layer import _page_words, source_words
+    from test_text_layer import page_words, source_words
 
     data = json.loads(built.pdf.with_suffix(".pages.json").read_text(encoding="utf-8"))
     assert data["misplaced"] == []
     assert data["hyphenation"]["longest_run"] <= 2 and data["hyphenation"]["page_end"] == 0
     first, last = min(data["line_pages"]), max(data["line_pages"])
     with pdfplumber.open(built.pdf) as doc:
-        read = [w for n in range(first, last + 1) for w in _page_words(doc.pages[n - 1])]
+        read = [w for n in range(first, last + 1) for w in page_words(doc.pages[n - 1])]
         text = "\n".join(doc.pages[n - 1].extract_text() or "" for n in range(first, last + 1))
     assert read == source_words(book)
     assert not [line for line in text.split("\n") if linebreak.HYPHEN in line.rstrip()[:-1]]
@@ -273,14 +275,12 @@ def test_the_breaks_stay_within_the_limits(built):
     chosen, hanging glyphs in the line's span (its right margin) included."""
     import re
 
-    from weasyprint import HTML
-
     from conftest import STYLES
 
     html = built.html.read_text(encoding="utf-8")
     stats: dict = {}
-    out = linebreak.impose(html, lambda text: HTML(string=text, base_url=str(built.build) + "/").render(),
-                           built.book.meta, stats, fonts=STYLES / "fonts")
+    lay = _layout(built.build)
+    out = linebreak.impose(html, lay, built.book.meta, stats, fonts=STYLES / "fonts")
     assert stats["set"] == stats["paragraphs"] > 70
     assert 0.01 < stats["tracking"] <= linebreak.DEFAULTS["expansion"] + 1e-9
     shrink = {float(v) for v in re.findall(r'<span class="k[xn]" style="word-spacing: -([\d.]+)px', out)}
@@ -288,14 +288,14 @@ def test_the_breaks_stay_within_the_limits(built):
     assert shrink and max(shrink) <= 0.2 * (10.5 * 4 / 3) / 3 + 0.01     # Vollkorn's space: 0.2 em
     assert "kx" in out and "kh" in out
     assert re.search(r'<span class="kx" style="[^"]*; margin-right: -[\d.]+px">', out)
-    assert _kp_lines(HTML(string=out, base_url=str(built.build) + "/").render()) == stats["lines"]
+    assert _kp_lines(lay(out)) == stats["lines"]
     # a space is never a text of its own between two elements: WeasyPrint does
     # not draw it (the text layer would lose it) and does not strip it at a
     # line's end (the line would be short of the measure by a space)
     chapters = out[out.index('<section class="chapter"'):out.index('<section class="bibliography"')]
     assert not re.findall(r">[ \u00a0]+<", chapters)
     # the note numbers' "." (::after) is measured
-    m = next(iter(linebreak._MEASURERS.values()))
+    m = next(iter(linebreak.CACHE.measurers.values()))
     assert any(k[1:3] == ("a", "note-number") and w[1] > 1.0 for k, w in m.generated.items())
 
 
@@ -360,10 +360,10 @@ def test_a_no_break_space_of_the_text_stays_one():
     never a break, and written back as a no-break space; a narrow no-break
     space belongs to its word."""
     text = "voix sur IP\u00a0: SIP et 10\u202f%"
-    toks = [m.group() for m in linebreak._TOKENS.finditer(text)]
+    toks = [m.group() for m in linebreak.TOKENS.finditer(text)]
     assert toks == ["voix", " ", "sur", " ", "IP", "\u00a0", ":", " ", "SIP", " ", "et", " ", "10\u202f%"]
-    plan = linebreak._SegmentPlan(nbsp=set(), hyphen=set(), wj=set(), hang={}, on={})
-    assert linebreak._rewrite(text, plan) == text
+    plan = linebreak.SegmentPlan(nbsp=set(), hyphen=set(), wj=set(), hang={}, on={})
+    assert linebreak.rewrite(text, plan) == text
 
 
 # ------------------------------------------------------------------ lists, quotations, code, links
@@ -451,21 +451,25 @@ def blocks(tmp_path_factory):
     return book, pdf, root.parent / "build"
 
 
+def _layout(build):
+    """WeasyPrint's layout of a document of the build folder `build` (its
+    default fetcher, untagged), through the engine."""
+    return lambda text: engine.render(text, str(build) + "/", None, (), None)
+
+
 def _kp_lines(document) -> int:
     """The lines WeasyPrint laid out in the paragraphs the breaker set (p.kp, span.note-p.kp)."""
     count = 0
 
     def walk(box):
         nonlocal count
-        element = getattr(box, "element", None)
-        kids = getattr(box, "children", None) or []
-        if (type(box).__name__ == "BlockBox" and element is not None
-                and "kp" in (element.get("class") or "").split()):
-            count += sum(1 for k in kids if type(k).__name__ == "LineBox")
+        kids = engine.children(box)
+        if engine.kind(box) == engine.BLOCK and "kp" in engine.classes(box):
+            count += sum(1 for k in kids if engine.kind(k) == engine.LINE)
         for k in kids:
             walk(k)
-    for page in document.pages:
-        walk(page._page_box)
+    for root in engine.roots(document):
+        walk(root)
     return count
 
 
@@ -477,24 +481,21 @@ def test_paragraphs_in_lists_and_quotations_are_set(blocks):
     a cross-reference's page is measured, and the book reads back whole."""
     import re
 
-    from weasyprint import HTML
-
     from conftest import STYLES
     from test_text_layer import source_words
 
-    from matbaa.words import words
+    from matbaa.model.words import words
 
     book, pdf, build = blocks
     html = (build / f"{book.id}.html").read_text(encoding="utf-8")
 
-    def lay(text):
-        return HTML(string=text, base_url=str(build) + "/").render()
+    lay = _layout(build)
     stats: dict = {}
     out = linebreak.impose(html, lay, book.meta, stats, fonts=STYLES / "fonts")
     # every paragraph of the chapter set: 3 body, 2 + 1 + 1 + 1 in list items, 2 nested, 2 lettered, 1 quoted,
     # 1 note (the fourth item's cross-reference once ended a line of its own: '.)')
     assert stats["set"] == stats["paragraphs"] == 14
-    m = next(m for m in linebreak._MEASURERS.values() if len(m.measure) > 2)
+    m = next(m for m in linebreak.CACHE.measurers.values() if len(m.measure) > 2)
     body = m.measure["body"]
     narrower = sorted(w for k, w in m.measure.items() if k not in ("body", "note"))
     assert len(narrower) == 4 and all(w < body for w in narrower)     # ul li, ul li ul li, ol li, blockquote
@@ -530,38 +531,39 @@ def test_generated_content_is_one_box(blocks):
     may end in "»" and leave "(p. 12).)" to the next (the second book's p. 55).
     A paragraph exactly as wide as its words before the link's page: the page
     goes down with the link's last word."""
-    from weasyprint import HTML
-
     book, _pdf, build = blocks
     html = (build / f"{book.id}.html").read_text(encoding="utf-8")
     head = html[:html.find("<body")]
+    lay = _layout(build)
 
     def lines(p: str) -> list[str]:
-        doc = HTML(string=head + f'<body><section class="chapter">{p}</section></body></html>',
-                   base_url=str(build) + "/").render()
+        doc = lay(head + f'<body><section class="chapter">{p}</section></body></html>')
         found = []
 
         def walk(box):
-            if type(box).__name__ == "LineBox":
+            if engine.kind(box) == engine.LINE:
                 texts = []
 
                 def text(b):
-                    if type(b).__name__ == "TextBox":
-                        texts.append(b.text)
-                    for k in getattr(b, "children", None) or []:
+                    if engine.kind(b) == engine.TEXT:
+                        texts.append(engine.text(b))
+                    for k in engine.children(b):
                         text(k)
                 text(box)
                 found.append("".join(texts).strip())
-            for k in getattr(box, "children", None) or []:
+            for k in engine.children(box):
                 walk(k)
-        walk(doc.pages[0]._page_box)
+        walk(engine.roots(doc)[0])
         return found
 
     link = '<a class="xref" href="#x" data-page="12" data-before=" (p. " data-after=")">bbbb</a>'
-    # the width of "aaaa bbbb" as one line
-    probe = HTML(string=head + '<body><p style="white-space: nowrap; display: inline-block; text-indent: 0">'
-                 'aaaa bbbb</p></body></html>', base_url=str(build) + "/").render()
-    width = probe.pages[0]._page_box.children[0].children[0].children[0].width
+    # the width of "aaaa bbbb" as one line (the first box three levels under the page's root)
+    probe = lay(head + '<body><p style="white-space: nowrap; display: inline-block; text-indent: 0">'
+                'aaaa bbbb</p></body></html>')
+    box = engine.roots(probe)[0]
+    for _ in range(3):
+        box = engine.children(box)[0]
+    width = engine.geometry(box)[2]
     style = f'style="width: {width + 2:.2f}px; text-indent: 0; text-align: left"'
     assert lines(f'<p {style}>aaaa {link}</p>')[0] == "aaaa bbbb"       # WeasyPrint alone: the page goes down
     assert lines(f'<p class="kp" {style}>aaaa {link}</p>')[0] == "aaaa"
@@ -572,20 +574,20 @@ def test_where_a_paragraph_stands_decides_its_kind():
     the elements around it and its own class); one in a table's cell, or with
     an inline style, has a measure a specimen cannot stand in for, and is left
     to WeasyPrint."""
-    segs = linebreak._TAG.split(
+    segs = linebreak.TAG.split(
         '<section class="chapter"><table><tr><td><p>a b</p></td></tr></table>'
         '<ul><li><p class="continued">c d</p></li></ul><p style="width: 5em">e f</p>'
         '<div class="epigraph"><p class="attribution">g h</p></div><p>i j</p></section>')
-    kinds = [p.kind for p in linebreak._paragraphs(segs)]
+    kinds = [p.kind for p in linebreak.paragraphs(segs)]
     assert kinds == ['body[[["ul", "", ""], ["li", "", ""]], "", ""]',
                      'body[[["div", "epigraph", ""]], "attribution", ""]', "body"]
-    assert linebreak._kind_html(kinds[1]) == ('<div class="epigraph">', '<p class="attribution">', "</div>")
+    assert linebreak.kind_html(kinds[1]) == ('<div class="epigraph">', '<p class="attribution">', "</div>")
 
 
 def test_an_acronym_is_never_hyphenated():
     style = {"hyphens": "auto", "hyphenate_limit_chars": (5, 2, 2), "lang": "fr"}
-    assert linebreak._hyphen_points("WYSIWYG", style) == []
-    assert linebreak._hyphen_points("bureautique", style)               # a word is
+    assert linebreak.hyphen_points("WYSIWYG", style) == []
+    assert linebreak.hyphen_points("bureautique", style)               # a word is
 
 
 def test_an_unforeseen_break_falls_back_to_first_fit(tmp_path, monkeypatch, caplog):
@@ -599,7 +601,7 @@ def test_an_unforeseen_break_falls_back_to_first_fit(tmp_path, monkeypatch, capl
     from conftest import STYLES
 
     from matbaa.build import build_pdf, load
-    from matbaa.pagemap import _numbered_words
+    from matbaa.model.words import word_count
 
     from matbaa.sample import HERE as SAMPLE
 
@@ -619,4 +621,4 @@ def test_an_unforeseen_break_falls_back_to_first_fit(tmp_path, monkeypatch, capl
     assert any("set first-fit" in r.getMessage() for r in caplog.records)
     data = json.loads(pdf.with_suffix(".pages.json").read_text(encoding="utf-8"))
     book, _ = load(root, STYLES)
-    assert len(data["words"]) == sum(len(found) for _t, _o, found in _numbered_words(book))
+    assert len(data["words"]) == word_count(book)

@@ -2,7 +2,7 @@
 
 from conftest import MANUSCRIPT
 
-from matbaa.collate import collate, edition_words, words
+from matbaa.proof.collate import collate, edition_words, words
 from matbaa.language import lower
 
 

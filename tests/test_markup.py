@@ -1,4 +1,4 @@
-"""Pandoc's block and inline constructs (markdown.py, mdext/, writers/render.py),
+"""Pandoc's block and inline constructs (markdown.py, mdext/, render/tokens.py),
 tested through both editions of a small book that uses every one of them:
 the EPUB's XHTML and OPF (lxml) and EPUBCheck, the PDF's text, fonts and
 images (pdfplumber, pikepdf) and a rendered page (pypdfium2)."""
@@ -16,7 +16,7 @@ from lxml import etree
 
 from matbaa.build import build_epub, build_pdf, load
 from matbaa.diagnostics import ManuscriptError
-from matbaa.markdown import make_parser
+from matbaa.read.markdown import make_parser
 
 from conftest import STYLES, run_epubcheck, write_manuscript
 
@@ -330,18 +330,18 @@ def test_epub_list_markers(made, tmp_path):
 
 
 def test_list_stylesheet_keys_the_print_layout_cache(made, tmp_path):
-    """segments.py lays parts out from a cache keyed by the styles: lists.css is in the key."""
+    """typeset/parallel.py lays parts out from a cache keyed by the styles: lists.css is in the key."""
     import shutil
 
-    from matbaa.writers.segments import engine_key
+    from matbaa.typeset.engine import layout_key
 
     book = load(made[0], STYLES)[0]
     styles = tmp_path / "styles"
     shutil.copytree(STYLES, styles)
-    before = engine_key(book, styles)
+    before = layout_key(book.meta, styles)
     lists = styles / "css" / "lists.css"
     lists.write_text(lists.read_text(encoding="utf-8").replace('suffix: ") "', 'suffix: "] "'), encoding="utf-8")
-    assert engine_key(book, styles) != before
+    assert layout_key(book.meta, styles) != before
 
 
 def test_epubcheck_clean(made, tmp_path):

@@ -187,7 +187,7 @@ def test_outline_lists_the_notes(built, book):
 def test_hyphenation_of_the_book(pdf, pagemap):
     """Measured on the first book: hyphens at legal breaks only, never more than
     two hyphenated lines in a row, none at a page end."""
-    from matbaa.hyphenation import legal_breaks
+    from matbaa.typeset.hyphenation import legal_breaks
 
     stats = pagemap["hyphenation"]
     assert stats["hyphenated"] > 30                  # hyphenation is on

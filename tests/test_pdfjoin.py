@@ -16,7 +16,7 @@ import pypdfium2
 import pytest
 from fontTools.ttLib import TTFont
 
-from matbaa.writers.pdfjoin import _read_to_unicode, join
+from matbaa.typeset.pdfjoin import read_to_unicode, join
 
 ROOT = Path(__file__).resolve().parent.parent
 FONTS = ROOT / "styles" / "fonts"
@@ -459,7 +459,7 @@ def font_maps(path: Path) -> dict[str, tuple]:
                 data = descendant.FontDescriptor.FontFile2.read_bytes()
                 name = TTFont(io.BytesIO(data))["name"].getDebugName(6)
                 maps[name] = (descendant.W.unparse(),
-                              _read_to_unicode(obj.ToUnicode.read_bytes()))
+                              read_to_unicode(obj.ToUnicode.read_bytes()))
     return maps
 
 
@@ -489,7 +489,7 @@ def test_characters_missing_from_the_fonts(work):
     assert report["fonts"]["after"] == 2 and report["fonts"]["merged"] == ["Vollkorn-Regular"]
     with pikepdf.open(out) as pdf:
         used = [list(page.Resources.Font.values())[0] for page in pdf.pages]
-        texts = [set(_read_to_unicode(font.ToUnicode.read_bytes()).values()) for font in used]
+        texts = [set(read_to_unicode(font.ToUnicode.read_bytes()).values()) for font in used]
         assert "\ue000" in texts[0] and "\ue001" in texts[1] and "\ue000" in texts[2]
         assert used[0].objgen == used[2].objgen != used[1].objgen
     document = pypdfium2.PdfDocument(out)

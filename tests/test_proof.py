@@ -29,7 +29,7 @@ def _sample(root: Path, long_note: bool = False) -> Path:
     first.write_text(text)
     # the source as received: the sample's own words (so the clean book collates clean)
     from matbaa.build import load
-    from matbaa.collate import edition_words
+    from matbaa.proof.collate import edition_words
 
     book, _ = load(root, STYLES)
     words = [w for w, _ in edition_words(book)]

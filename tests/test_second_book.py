@@ -9,7 +9,7 @@ import zipfile
 import pytest
 from conftest import ROOT, STYLES, run_epubcheck
 
-from matbaa.collate import collate, edition_words, source_text, words
+from matbaa.proof.collate import collate, edition_words, source_text, words
 from matbaa.language import sort_key
 
 SECOND = ROOT / "manuscripts" / "faq-debian"
@@ -177,8 +177,8 @@ def test_total_fit_in_the_second_book(second):
 
     import pdfplumber
 
-    from matbaa import spacing
-    from matbaa.linebreak import WJ
+    from matbaa_dev import spacing
+    from matbaa.typeset.knuth_plass import WJ
 
     _book, pdf, _epub, _out = second
     data = json.loads(pdf.with_suffix(".pages.json").read_text(encoding="utf-8"))

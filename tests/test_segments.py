@@ -1,4 +1,4 @@
-"""The parallel layout (writers/segments.py + writers/pdfjoin.py) against the
+"""The parallel layout (typeset/parallel.py + typeset/pdfjoin.py) against the
 whole document laid out in one process (`--whole`): the same pages, the same
 text at the same places, the same outline, links and page map.
 
@@ -159,7 +159,7 @@ def test_an_edit_lays_out_only_its_part(both, tmp_path):
     matter and the glossary too if page numbers moved); the rest comes from the
     cache, and the result is the same as a build from nothing."""
     from matbaa.build import build_pdf, load
-    from matbaa.writers import segments
+    from matbaa.typeset import parallel as segments
 
     _whole, pieces, manuscript, root = both
     edited = tmp_path / "manuscript"
@@ -170,7 +170,7 @@ def test_an_edit_lays_out_only_its_part(both, tmp_path):
     build = tmp_path / "build"
     shutil.copytree(pieces.parent, build)
     book, _ = load(edited, STYLES)
-    _html, _data, laid, _folios = segments.lay_out(book, STYLES, build, jobs=2)
+    laid = segments.lay_out(book, STYLES, build, jobs=2).pieces
     fresh = {p.index for p in laid if p is not None and p.kind == "part" and not p.cached}
     assert fresh == {2}
     again, _ = build_pdf(edited, tmp_path / "clean", STYLES, jobs=1)

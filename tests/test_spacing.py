@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from matbaa import spacing
+from matbaa_dev import spacing
 
 
 @pytest.fixture(scope="session")
@@ -47,3 +47,30 @@ def test_typst_anchor_sets_the_same_paragraphs(built, tmp_path):
     # a hyphen and for a soft hyphen, to U+00AD, misplacing some soft hyphens)
     typeset = "".join(line["text"] for line in spacing.line_spaces(pdf, 10.5))
     assert re.sub(r"[\W_]", "", typeset) == re.sub(r"[\W_]", "", "".join(paragraphs))
+
+
+def test_pages_range():
+    assert spacing.pages_range("5-22") == range(5, 23)
+    assert spacing.pages_range("7") == range(7, 8)
+    assert spacing.pages_range(None) is None and spacing.pages_range("") is None
+
+
+def test_command_reports_the_figures_as_json(built):
+    """`python -m matbaa_dev spacing` prints what `report` returns: `measure`'s
+    figures for the pages asked for, and the loosest lines."""
+    import json
+    import subprocess
+    import sys
+
+    pages = spacing.body_pages(built.build / f"{built.book.id}.pages.json")
+    few = f"{pages.start}-{pages.start + 2}"
+    proc = subprocess.run([sys.executable, "-m", "matbaa_dev", "spacing", str(built.pdf), "--pages", few,
+                           "--loosest", "3"], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    printed = json.loads(proc.stdout)
+    expected = spacing.measure(built.pdf, pages=spacing.pages_range(few))
+    assert printed["body"] == pytest.approx(expected["body"])
+    assert len(printed["loosest"]) == 3
+    assert all(set(line) == {"page", "space", "text"} for line in printed["loosest"])
+    assert [line["space"] for line in printed["loosest"]] == sorted((line["space"] for line in printed["loosest"]),
+                                                                    reverse=True)

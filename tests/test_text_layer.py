@@ -9,14 +9,14 @@ import json
 import pdfplumber
 import pytest
 
-from matbaa.collate import _inline_text
-from matbaa.words import words     # the page map's rule (collate.words normalises dashes for collation)
-from matbaa.pagemap import HYPHEN_CHARS, WORD_JOINER
+from matbaa.proof.collate import running_text
+from matbaa.model.words import words     # the page map's rule (collate.words normalises dashes for collation)
+from matbaa.typeset.pagemap import HYPHEN_CHARS, WORD_JOINER
 
 BODY_PT = 10.5
 
 
-def _page_words(page) -> list[str]:
+def page_words(page) -> list[str]:
     """The words of a page's running text: its glyphs at the body size (no
     running head, folio, note or note call), lines joined as a reader joins
     them (a hyphenation hyphen dropped, a real hyphen kept)."""
@@ -40,13 +40,13 @@ def layer(built):
     pagemap = json.loads(built.pdf.with_suffix(".pages.json").read_text(encoding="utf-8"))
     first, last = min(pagemap["line_pages"]), max(pagemap["line_pages"])
     with pdfplumber.open(built.pdf) as pdf:
-        pages = {n: _page_words(pdf.pages[n - 1]) for n in range(first, last + 1)}
+        pages = {n: page_words(pdf.pages[n - 1]) for n in range(first, last + 1)}
     return pagemap, pages
 
 
 def source_words(book) -> list[str]:
     return [w for chapter in book.chapters for tok in chapter.tokens if tok.type == "inline"
-            for w in words(_inline_text(tok))]
+            for w in words(running_text(tok))]
 
 
 def test_the_text_layer_is_the_source_words_in_order(book, layer):

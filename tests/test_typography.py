@@ -1,7 +1,15 @@
 import pytest
 
-from matbaa.markdown import make_parser
-from matbaa.transforms.typography import LANGUAGES, NBSP, NNBSP, NOBR, apply_to_tokens, rules_for, transform_text
+from matbaa.read.markdown import make_parser
+from matbaa.transforms.typography import (
+    LANGUAGES,
+    NBSP,
+    NNBSP,
+    NOBR,
+    apply_to_tokens,
+    rules_for,
+    transform_text,
+)
 
 
 @pytest.mark.parametrize("src, want", [

@@ -3,8 +3,14 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import tempfile
 from pathlib import Path
+
+#: For tests/test_safety.py: `MATBAA_DIE_WRITING=NAME:N` makes a build that
+#: writes the output NAME kill itself (SIGKILL) once N bytes of it are written,
+#: before the rename: a build killed while it writes, at a known point.
+DIE_WRITING = "MATBAA_DIE_WRITING"
 
 
 @contextlib.contextmanager
@@ -20,6 +26,7 @@ def atomic_path(target: Path):
     try:
         yield Path(tmp)
         os.chmod(tmp, 0o644)
+        _die_if_asked(target, tmp)
         os.replace(tmp, target)
     finally:
         if os.path.exists(tmp):
@@ -35,3 +42,11 @@ def write_bytes(target: Path, data: bytes) -> None:
 
 def write_text(target: Path, text: str) -> None:
     write_bytes(target, text.encode("utf-8"))
+
+
+def _die_if_asked(target: Path, tmp: str) -> None:
+    name, _, size = os.environ.get(DIE_WRITING, "").rpartition(":")
+    if name and name == target.name and size.isdigit():
+        with open(tmp, "r+b") as fh:
+            fh.truncate(min(int(size), os.path.getsize(tmp)))
+        os.kill(os.getpid(), signal.SIGKILL)

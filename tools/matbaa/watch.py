@@ -1,6 +1,7 @@
-"""`make watch`: rebuild the PDF and the EPUB whenever the manuscript or the styles change.
+"""`matbaa watch` (`make watch`): rebuild the PDF and the EPUB whenever the
+manuscript or the styles change.
 
-    python -m matbaa.watch [-m manuscript] [-o build] [--styles styles] [--no-initial]
+    matbaa watch [-m manuscript] [-o build] [--styles styles] [--no-initial] [--in-process]
 
 The folders are watched with `watchfiles` (inotify on Linux, not polling);
 changes that arrive together (an editor saving several files) make one
@@ -19,7 +20,6 @@ crash in a native library cannot end the watch.  Without fork (or with
 """
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import multiprocessing
 import sys
@@ -29,8 +29,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, TextIO
 
-from .build import DEFAULT_STYLES, build_epub, build_pdf
-from .diagnostics import ManuscriptError, MatbaaError
+from matbaa.build import DEFAULT_STYLES, build_epub, build_pdf
+from matbaa.diagnostics import ManuscriptError, MatbaaError
 
 FORMATS = ("pdf", "epub")
 BUILDERS = {"pdf": build_pdf, "epub": build_epub}
@@ -159,26 +159,3 @@ def watch(manuscript: Path, build: Path, styles: Path = DEFAULT_STYLES, initial:
         runner(manuscript, build, styles)
     for changes in watchfiles.watch(manuscript, styles, stop_event=stop_event, raise_interrupt=False):
         on_changes(changes, manuscript, build, styles, runner=runner)
-
-
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m matbaa.watch",
-                                 description="Rebuild the PDF and the EPUB whenever the manuscript or the styles change.")
-    ap.add_argument("-m", "--manuscript", type=Path, default=Path("manuscript"))
-    ap.add_argument("-o", "--build", type=Path, default=Path("build"))
-    ap.add_argument("--styles", type=Path, default=DEFAULT_STYLES)
-    ap.add_argument("--no-initial", action="store_true", help="do not build before the first change")
-    ap.add_argument("--in-process", action="store_true", help="rebuild in this process, not in a forked child")
-    args = ap.parse_args(argv)
-    try:
-        watch(args.manuscript, args.build, args.styles, initial=not args.no_initial, in_process=args.in_process)
-    except MatbaaError as exc:
-        print(f"matbaa: error: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        pass
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

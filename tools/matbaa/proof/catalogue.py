@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from matbaa.diagnostics import CATALOGUE as MANUSCRIPT
+
 ERROR, WARNING, INFO = "error", "warning", "info"
 
 CATALOGUE: dict[str, tuple[str, str, str]] = {
@@ -58,8 +60,6 @@ class Finding:
     def severity(self) -> str:
         if self.code in CATALOGUE:
             return CATALOGUE[self.code][1]
-        from ..diagnostics import CATALOGUE as MANUSCRIPT
-
         return MANUSCRIPT[self.code][0]
 
     def where(self) -> str:

@@ -6,12 +6,15 @@ import unicodedata
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from ..collate import WORD, collate_words, head_words, normal, words
-from ..language import TURKIC, primary, sort_key
-from ..transforms.typography import rules_for
-from ..words import element_text
-from .catalogue import Finding
-from .layout import PLine
+from matbaa.proof.collate import WORD, collate_words, head_words, normal, words
+from matbaa.language import TURKIC, primary, sort_key
+from matbaa.transforms.typography import rules_for
+from matbaa.model import PageMap
+from matbaa.model.words import element_text
+from matbaa.proof.catalogue import Finding
+from matbaa.proof.layout import PLine
+from matbaa.typeset.hyphenation import legal_breaks
+from matbaa.typeset.pagemap import HYPHEN_CHARS
 
 # ------------------------------------------------------------------ typography (source)
 
@@ -179,7 +182,7 @@ def typography(book) -> list[Finding]:
                 if not any(c.isdigit() for c in w) and not ROMAN.match(w) and not w.isupper():
                     forms[_variant_key(w, turkic)][w] += 1
                     first_seen.setdefault(w, (rel, n))
-    out += _variants(forms, first_seen, turkic)
+    out += spelling_variants(forms, first_seen, turkic)
     return out
 
 
@@ -192,7 +195,7 @@ def _variant_key(word: str, turkic: bool = True) -> str:
     return re.sub(r"(.)\1+", r"\1", w)
 
 
-def _variants(forms, first_seen, turkic: bool = True) -> list[Finding]:
+def spelling_variants(forms, first_seen, turkic: bool = True) -> list[Finding]:
     out = []
     for key, counter in forms.items():
         spellings = {w for w in counter}
@@ -236,8 +239,6 @@ def legal_breaks_for(lang: str):
     """The breaks a language allows in a word: Azerbaijani by its syllables
     (hyphenation.legal_breaks, independent of the patterns the layout uses),
     any other language by pyphen's dictionary for it (soft-ware, pro-gram)."""
-    from ..hyphenation import legal_breaks
-
     if primary(lang) == "az":
         return legal_breaks
     import pyphen
@@ -250,7 +251,7 @@ def legal_breaks_for(lang: str):
     return lambda word: set(dic.positions(word))
 
 
-def layout(book, lines: list[PLine], pagemap: dict, page_count: int) -> list[Finding]:
+def layout(book, lines: list[PLine], pagemap: PageMap, page_count: int) -> list[Finding]:
     rules: dict = {}
 
     def legal_breaks(line):
@@ -320,7 +321,7 @@ def layout(book, lines: list[PLine], pagemap: dict, page_count: int) -> list[Fin
         if l.overflow > 0.5:
             out.append(Finding("L007", f"the line runs {l.overflow * 0.75:.1f} pt into the margin", *src(l), l.page, l.n))
     # notes off their page
-    for note_id, call, page in pagemap.get("misplaced", []):
+    for note_id, call, page in pagemap.misplaced:
         note = book.notes.get(note_id)
         out.append(Finding("L005", f"note {note.number if note else note_id}: called on page {call}, "
                                    f"printed on page {page or '— (lost)'}",
@@ -382,8 +383,6 @@ def pdf_words(pdf_path: Path, lines: list[PLine], labels: dict | None = None) ->
     layout, the characters the PDF draws there (note calls and cross-references'
     page numbers left out), lines joined with hyphenation undone."""
     import pdfplumber
-
-    from ..pagemap import HYPHEN_CHARS
 
     chapter = [l for l in lines if l.in_chapter]
     text, owners = "", []

@@ -1,6 +1,6 @@
-"""`make diff`: what changed between two builds of the PDF, page by page.
+"""`matbaa diff` (`make diff`): what changed between two builds of the PDF, page by page.
 
-    python -m matbaa.proof.diff OLD.pdf NEW.pdf [--out DIR]
+    matbaa diff OLD.pdf NEW.pdf [--out DIR]
 
 For each page: whether it changed, before and after images with the changed
 area boxed, and the changed text; written to DIR/index.html.  A second proof
@@ -8,14 +8,12 @@ round then reads only what moved.
 """
 from __future__ import annotations
 
-import argparse
 import difflib
 import html
 import io
-import sys
 from pathlib import Path
 
-from ..files import write_bytes, write_text
+from matbaa.files import write_bytes, write_text
 
 SCALE = 0.8
 
@@ -83,24 +81,3 @@ def diff(old: Path, new: Path, out: Path) -> dict:
     write_text(out / "index.html", page)
     return {"changed": [p["page"] for p in pages], "old_pages": len(a_img), "new_pages": len(b_img),
             "text": {p["page"]: p["text"] for p in pages}}
-
-
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m matbaa.proof.diff")
-    parser.add_argument("old", type=Path)
-    parser.add_argument("new", type=Path)
-    parser.add_argument("--out", type=Path, default=Path("build/diff"))
-    args = parser.parse_args(argv)
-    for p in (args.old, args.new):
-        if not p.is_file():
-            print(f"matbaa diff: {p} does not exist (make proof writes build/proof/<id>.pdf; make pdf the current one)",
-                  file=sys.stderr)
-            return 1
-    result = diff(args.old, args.new, args.out)
-    print(f"diff: {len(result['changed'])} page(s) changed: {', '.join(map(str, result['changed'])) or 'none'}"
-          f" — {args.out / 'index.html'}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

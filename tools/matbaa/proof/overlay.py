@@ -9,25 +9,23 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..files import atomic_path
-from ..model import Book
-from .layout import PLine
+from matbaa.files import atomic_path
+from matbaa.model import Book
+from matbaa.proof.layout import PLine
+from matbaa.render.common import jinja_env
+from matbaa.render.html import copy_assets
+from matbaa.typeset import engine
 
 
 def write_proof_pdf(book: Book, styles: Path, out: Path, pdf_path: Path, document, lines: list[PLine],
                     identity: str, stamp: str) -> Path:
     import pypdf
-    from weasyprint import HTML
-
-    from ..writers.common import jinja_env
-    from ..writers.html import copy_assets
-    from ..writers.pdf import BookFetcher
 
     assets = copy_assets(styles, out)
     files = [str(c.path) for c in book.chapters]
     legend = {f: f"f{i}" for i, f in enumerate(files, 1)}
     pages = []
-    for number, page in enumerate(document.pages, 1):
+    for number, (width, height) in enumerate(engine.page_sizes(document), 1):
         marks = []
         seen_src = set()
         for l in (l for l in lines if l.page == number):
@@ -37,11 +35,11 @@ def write_proof_pdf(book: Book, styles: Path, out: Path, pdf_path: Path, documen
                 f, n = l.src.rsplit(":", 1)
                 src = f"{legend.get(f, f)}:{n}"
             marks.append({"y": l.y, "h": l.height, "n": l.n, "src": src, "note": l.kind == "note"})
-        pages.append({"number": number, "width": page.width, "height": page.height, "marks": marks})
+        pages.append({"number": number, "width": width, "height": height, "marks": marks})
     html = jinja_env(styles).get_template("proof/overlay.html.j2").render(
         pages=pages, identity=identity, stamp=stamp, labels=book.labels, lang=book.lang,
         legend=[(v, k) for k, v in legend.items()], book_id=book.id)
-    overlay = HTML(string=html, base_url=str(assets.resolve()) + "/", url_fetcher=BookFetcher([assets])).write_pdf()
+    overlay = engine.pdf_bytes(html, str(assets.resolve()) + "/", engine.BookFetcher([assets]))
     import io
 
     over = pypdf.PdfReader(io.BytesIO(overlay))

@@ -4,17 +4,17 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from ..build import DEFAULT_STYLES
-from ..files import write_bytes, write_text
-from .catalogue import CATALOGUE, Finding
+from matbaa.files import write_bytes, write_text
+from matbaa.proof.catalogue import CATALOGUE, Finding
+from matbaa.render.common import jinja_env
+from matbaa.resources import default_styles
 
 THUMB_SCALE = 0.45
 
 
 def write_report(out: Path, findings: list[Finding], proof_pdf: Path | None, lines, identity: str, stamp: str,
-                 title: str, pdf: Path | None = None, styles: Path = DEFAULT_STYLES) -> Path:
-    from ..writers.common import jinja_env
-
+                 title: str, pdf: Path | None = None, styles: Path | None = None) -> Path:
+    styles = styles or default_styles()
     thumbs = []
     by_page: dict[int, list[Finding]] = defaultdict(list)
     for f in findings:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from ..diagnostics import MatbaaError
+from matbaa.diagnostics import MatbaaError
 
 HERE = Path(__file__).parent
 FILES = ["book.yaml", "glossary.yaml", "chapters/01-first.md", "chapters/02-second.md",

@@ -5,7 +5,7 @@ each function takes the Book and the Report and changes the Book in place.
 """
 from __future__ import annotations
 
-from . import citations, glossary, notes, structure, typography
+from matbaa.transforms import citations, glossary, notes, structure, typography
 
 PIPELINE = [
     ("ids", structure.assign_ids),          # ids of divisions, chapters, headings (Pandoc's rule)

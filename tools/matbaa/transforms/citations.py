@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..citations import DEFAULT_STYLE, Engine, find_locale
-from ..diagnostics import Location
+from matbaa.read.citations import DEFAULT_STYLE, Engine, find_locale
+from matbaa.diagnostics import Location
+from matbaa.resources import default_styles
 
 
 def _citations(tokens, file: Path):
@@ -64,7 +65,7 @@ def resolve(book, report) -> None:
             good.append(tok)
     if not book.references:
         return
-    styles = Path(getattr(book, "styles_dir", Path(__file__).resolve().parents[3] / "styles"))
+    styles = Path(book.styles_dir or default_styles())
     style = book.root / book.meta["csl"] if book.meta.get("csl") else styles / "csl" / DEFAULT_STYLE
     try:
         engine = Engine(book.references, style, find_locale(styles, book.lang), book.lang)

@@ -5,9 +5,9 @@ place it is marked (page numbers in print, links in the EPUB).
 """
 from __future__ import annotations
 
-from ..diagnostics import Location
-from ..language import lower
-from ..model import TermMark
+from matbaa.diagnostics import Location
+from matbaa.language import lower
+from matbaa.model.book import TermMark
 
 
 def _inline_tokens(tokens):

@@ -11,7 +11,7 @@
 - every link (`[text](#id)`, `[text](other.md)`, `[text](other.md#id)`) is
   resolved to the id it names, for both editions: the print edition links
   within its one document, the EPUB to the file that holds the id (the
-  renderer, writers/render.py).  A link to nothing is an error (D005).
+  renderer, render/tokens.py).  A link to nothing is an error (D005).
 """
 from __future__ import annotations
 
@@ -20,10 +20,10 @@ import unicodedata
 from pathlib import PurePosixPath
 from urllib.parse import unquote
 
-from ..diagnostics import Location
-from ..mdext.blocks import html_id
-from ..model import Heading
-from ..reader import heading_attrs, plain_text
+from matbaa.diagnostics import Location
+from matbaa.read.mdext.blocks import html_id
+from matbaa.model.book import Heading
+from matbaa.read.reader import heading_attrs, plain_text
 
 # ids the build writes itself (templates, notes, glossary marks, page markers)
 RESERVED = re.compile(r"^(?:half-title|title-page|titlepage|imprint|toc|cover|landmarks|page-list|glossary"

@@ -1,1 +1,0 @@
-"""Writers: Book -> outputs.  html (the print document), pdf (WeasyPrint), epub (ebooklib)."""
