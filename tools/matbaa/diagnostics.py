@@ -56,6 +56,14 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "D009": (WARNING, "a fenced div attribute is left out (a class of matbaa's own, an unknown key)"),
     # corrections / collation
     "C001": (ERROR, "corrections.yaml is not valid"),
+    # hostile or huge input (issue 22)
+    "M008": (ERROR, "a file named in book.yaml lies outside the manuscript folder (a link or `..` leading out of it)"),
+    "M009": (ERROR, "a YAML file expands beyond what a manuscript needs (aliases)"),
+    "F003": (ERROR, "a control character or NUL in a manuscript file"),
+    "D010": (WARNING, "an attribute matbaa does not allow (style, an event handler, data-*) is left out"),
+    "D011": (ERROR, "lists or quotations nested deeper than the book allows"),
+    "D012": (ERROR, "a stylesheet names a resource outside the styles or on the network"),
+    "X001": (ERROR, "the manuscript exceeds a limit (a paragraph's length, the notes, a file's size); the message names the setting"),
 }
 
 
