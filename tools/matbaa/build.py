@@ -23,7 +23,6 @@ from matbaa.diagnostics import ManuscriptError, Report
 from matbaa.files import write_text
 from matbaa.keys import code_digest, digest, tree_digests
 from matbaa.model import Book, Corrections, PageMap
-from matbaa.proof import manuscript_findings, proofread, report_manuscript_errors, write_findings
 from matbaa.read.reader import read_book
 from matbaa.render.html import copy_assets, for_browser, render_print_html
 from matbaa.resources import default_styles
@@ -171,6 +170,9 @@ def proof(manuscript: Path, build: Path, styles: Path = DEFAULT_STYLES) -> int:
     """`make proof`: the editions into build/proof/ (`build_proof`), every finding
     about them (proof/), the proof PDF, the report, findings.json.  The exit
     status: 1 when a finding is an error (a manuscript that cannot be built is one)."""
+    from matbaa.proof import (  # the proof's checks: loaded by a proof only, not at every build's start-up
+        manuscript_findings, proofread, report_manuscript_errors, write_findings)
+
     manuscript, out = Path(manuscript), Path(build) / "proof"
     out.mkdir(parents=True, exist_ok=True)
     try:

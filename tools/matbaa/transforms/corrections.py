@@ -50,15 +50,15 @@ def own_tokens(book: Book, notes: bool = False) -> Book:
 
 
 def copy_tokens(tokens: list[Token]) -> list[Token]:
-    """Tokens with their children copied (a paragraph's children are what the
-    splicing replaces and what a renderer's text changes touch)."""
+    """Tokens a step may splice into: each paragraph's inline token copied with
+    a list of children of its own, and its text children copied (what the
+    splicing replaces and what a writer's text changes, soft hyphens, touch).
+    The other tokens are shared: no step changes them (tests/test_architecture.py
+    builds every edition and compares the Book)."""
     out = []
     for tok in tokens:
         if tok.children:
-            tok = tok.copy(children=[c.copy(attrs=dict(c.attrs), meta=dict(c.meta)) for c in tok.children],
-                           attrs=dict(tok.attrs), meta=dict(tok.meta))
-        else:
-            tok = tok.copy(attrs=dict(tok.attrs), meta=dict(tok.meta))
+            tok = tok.copy(children=[c.copy() if c.type == "text" else c for c in tok.children])
         out.append(tok)
     return out
 

@@ -20,13 +20,19 @@ from matbaa.model import Book, Corrections, PageMap
 from matbaa.model.words import word_count
 from matbaa.render.html import copy_assets, render_print_html
 from matbaa.transforms.corrections import apply
-from matbaa.typeset import engine, knuth_plass, progress
+from matbaa.typeset import engine, progress
 from matbaa.typeset.hyphenation import register
 from matbaa.typeset.pagemap import fingerprint, read_pages
 
 log = logging.getLogger("matbaa")
 
 MAX_ROUNDS = 12
+
+
+def _breaker():
+    from matbaa.typeset import knuth_plass     # its tables: loaded by a layout, not by an EPUB build's start-up
+
+    return knuth_plass
 
 
 def layout(book: Book, styles: Path, build: Path, html: str, press: bool = False):
@@ -41,10 +47,10 @@ def layout(book: Book, styles: Path, build: Path, html: str, press: bool = False
     def render(text: str):
         return engine.render(text, str(build.resolve()) + "/", fetcher, extra, None if press else "pdf/ua-1")
 
-    if knuth_plass.optimal(book.meta):
+    if _breaker().optimal(book.meta):
         # total-fit line breaking, written into the document laid out here (the
         # HTML kept, written and fingerprinted is the document before it)
-        html = knuth_plass.impose(html, render, book.meta, fonts=styles / "fonts",
+        html = _breaker().impose(html, render, book.meta, fonts=styles / "fonts",
                                   engine=engine.layout_key(book.meta, styles))
     return render(html)
 
@@ -117,7 +123,7 @@ def correct(book: Book, render: Callable[[Book], str], lay: Callable[[Book, str]
             gc.collect()                #  than it frees, 50 ms a round in a worker holding the book)
         document = lay(current, html)
         data = read_pages(document)
-        if len(data.words) != counted and knuth_plass.optimal(setting.meta):
+        if len(data.words) != counted and _breaker().optimal(setting.meta):
             log.warning("%s: total-fit line breaking left %d word(s) split; this %s is set first-fit "
                         "(print: linebreak: greedy) instead", label or book.id,
                         len(data.words) - counted, "part" if label else "book")
@@ -157,7 +163,7 @@ def correct(book: Book, render: Callable[[Book], str], lay: Callable[[Book, str]
             break
     data.forced, data.unhyphenated = sorted(corrections.forced), sorted(corrections.unhyphenated)
     data.rounds = rounds
-    data.linebreak = "optimal" if knuth_plass.optimal(setting.meta) else "greedy"
+    data.linebreak = "optimal" if _breaker().optimal(setting.meta) else "greedy"
     data.html, data.key = fingerprint(html), key
     if not label:
         progress.done()

@@ -25,7 +25,6 @@ whose pieces all come from the cache never loads it.
 """
 from __future__ import annotations
 
-import ctypes.util
 import functools
 import hashlib
 import json
@@ -38,7 +37,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from matbaa.diagnostics import MatbaaError
-from matbaa.keys import tree_digests
+from matbaa.keys import distributions, tree_digests
 from matbaa.render.tokens import MEDIA_SCHEME
 
 #: Every name of WeasyPrint, pydyf and pyphen that matbaa uses and that is not
@@ -547,23 +546,21 @@ def engine_versions() -> tuple:
     the files of the shared libraries under it (Pango, HarfBuzz, FreeType,
     fontconfig: their sonames' targets carry their versions), without loading
     WeasyPrint."""
-    from importlib.metadata import PackageNotFoundError, version
+    def normal(name: str) -> str:
+        return name.lower().replace("-", "_")
 
-    dists = []
-    for name in DISTRIBUTIONS:
+    dists = [[name, [d for d in distributions() if normal(d.split("-")[0]) == normal(name)]]
+             for name in DISTRIBUTIONS]
+    # the libraries' files in the library folders, each folder listed once (no
+    # `ldconfig` to run: a subprocess per library cost more than the rest of the key)
+    files = []
+    for folder in _LIBRARY_FOLDERS:
         try:
-            dists.append([name, version(name)])
-        except PackageNotFoundError:
-            dists.append([name, None])
-    libs = []
-    for name in LIBRARIES:
-        found = ctypes.util.find_library(name)
-        path = None
-        for folder in _LIBRARY_FOLDERS if found else ():
-            if os.path.exists(os.path.join(folder, found)):
-                path = os.path.realpath(os.path.join(folder, found))
-                break
-        libs.append([name, found, os.path.basename(path) if path else None])
+            files += [os.path.join(folder, n) for n in os.listdir(folder) if n.startswith("lib") and ".so." in n]
+        except OSError:
+            continue
+    libs = [[name, sorted({os.path.basename(os.path.realpath(f)) for f in files
+                           if os.path.basename(f).startswith(f"lib{name}.so.")})] for name in LIBRARIES]
     return (sys.version, dists, libs)
 
 

@@ -12,7 +12,6 @@ from pathlib import Path
 from matbaa.model import Book, PageMap
 from matbaa.typeset.correct import layout_book, write_document
 from matbaa.typeset.parallel import lay_out
-from matbaa.typeset.pdfjoin import join
 
 
 @dataclasses.dataclass
@@ -34,6 +33,8 @@ def write_pdf(book: Book, styles: Path, build: Path, press: bool = False,
     tested against."""
     target = target or build / (f"{book.id}-press.pdf" if press else f"{book.id}.pdf")
     if not (press or whole):
+        from matbaa.typeset.pdfjoin import join     # pikepdf: loaded by a PDF build only (EPUB start-up)
+
         laid = lay_out(book, styles, build, jobs)
         join([None if p is None else Path(p.pdf) for p in laid.pieces], target,
              folios=Path(laid.folios.pdf), fonts_dir=styles / "fonts")
