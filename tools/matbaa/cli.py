@@ -17,7 +17,9 @@ hyphenation patterns) have their own command, `python -m matbaa_dev`.
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
+import os
 import shlex
 import sys
 import time
@@ -73,6 +75,28 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except OSError as exc:          # a read-only folder, a full disk: a message, not a traceback
+        print(f"matbaa: error: {_os_problem(exc, getattr(args, 'build', None))}", file=sys.stderr)
+        return 1
+
+
+#: the errors of writing a file (the rest are said as they are)
+_WRITE_ERRORS = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+
+
+def _os_problem(exc: OSError, build: Path | None) -> str:
+    """`cannot write FILE: reason` (the output, for its temporary file; the build
+    folder, when the error does not say which file: a write() that failed)."""
+    name = exc.filename
+    if name is not None:
+        path = Path(os.fsdecode(name))
+        if path.name.startswith(".") and path.name.endswith(".tmp"):    # files.atomic_path's temporary file
+            path = path.parent / path.name[1:].rsplit(".", 2)[0]
+        name = str(path)
+    reason = exc.strerror or str(exc)
+    if exc.errno in _WRITE_ERRORS:
+        return f"cannot write {name or (f'into {build}' if build else 'the outputs')}: {reason}"
+    return f"{name}: {reason}" if name else reason
 
 
 def _styles(args) -> Path:

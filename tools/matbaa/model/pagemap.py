@@ -16,6 +16,7 @@ build.py lays the book out again: never a page-list from another layout.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -89,13 +90,24 @@ class PageMap:
         return cls(**known)
 
     def save(self, path: Path) -> None:
-        write_text(path, json.dumps(self.to_json(), ensure_ascii=False, sort_keys=True))
+        """Saved with the SHA-256 of its content (`sha256`), which load() checks."""
+        data = self.to_json()
+        data["sha256"] = _checksum(data)
+        write_text(path, json.dumps(data, ensure_ascii=False, sort_keys=True))
 
     @classmethod
     def load(cls, path: Path) -> PageMap | None:
-        """The saved map, or None (no file, or not a page map)."""
+        """The saved map, or None (no file, not a page map, or one whose content
+        is not what was saved: a damaged file is laid out again, never used)."""
         try:
             data = json.loads(Path(path).read_text(encoding="utf-8"))
-            return cls.from_json(data) if isinstance(data, dict) else None
-        except (OSError, ValueError, TypeError):
+            if not isinstance(data, dict) or data.pop("sha256", None) != _checksum(data):
+                return None
+            return cls.from_json(data)
+        except (OSError, ValueError, TypeError, AttributeError, KeyError, RecursionError):
             return None
+
+
+def _checksum(data: dict) -> str:
+    text = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -45,6 +45,11 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> LineDict:
     d.line = node.start_mark.line + 1
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=True)
+        try:
+            hash(key)
+        except TypeError:
+            raise yaml.constructor.ConstructorError(
+                None, None, "a key is a list or a mapping ('? [a, b]'); a key is a name", key_node.start_mark) from None
         if key in d:
             d.setdefault("__duplicates__", []).append((key, key_node.start_mark.line + 1))
         d[key] = loader.construct_object(value_node, deep=True)
@@ -59,10 +64,77 @@ def _construct_sequence(loader: _LineLoader, node: yaml.SequenceNode) -> LineLis
     return seq
 
 
+def _construct_timestamp(loader: _LineLoader, node: yaml.ScalarNode) -> Any:
+    """A date as YAML reads it; one that is no date (2026-13-45) stays a text,
+    which the schema then refuses at its line (M004), not a ValueError."""
+    try:
+        return loader.construct_yaml_timestamp(node)
+    except (ValueError, OverflowError):
+        return loader.construct_scalar(node)
+
+
 for _loader in (_LineLoader, _CLineLoader):
     if _loader is not None:
         _loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
         _loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
+        _loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
+
+#: the most values a YAML file may hold once its aliases (*a) are expanded: a
+#: book's metadata or glossary holds thousands; an alias bomb (&a [..], &b [*a,
+#: *a, ...], ...) billions, which any code walking it (validation, a repr) would
+#: take minutes and gigabytes to.
+MAX_EXPANDED = 1_000_000
+
+
+def _too_large(root: yaml.Node) -> yaml.Node | None:
+    """The first node whose aliases expand beyond MAX_EXPANDED values (the
+    smallest such: its children are within it), or None."""
+    size: dict[int, int] = {}
+    found: list = []
+
+    def walk(node: yaml.Node) -> int:
+        key = id(node)
+        if key in size:
+            return size[key]
+        size[key] = 1           # a recursive alias (&a [*a]) counts once
+        total = 1
+        if isinstance(node, yaml.MappingNode):
+            children = [n for pair in node.value for n in pair]
+        elif isinstance(node, yaml.SequenceNode):
+            children = node.value
+        else:
+            children = []
+        for child in children:
+            total += walk(child)
+            if found:
+                return total
+        if total > MAX_EXPANDED and not found:
+            found.append(node)
+        size[key] = total
+        return total
+
+    walk(root)
+    return found[0] if found else None
+
+
+def _load_bounded(text: str, loader_class: type) -> Any:
+    loader = loader_class(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        big = _too_large(node)
+        if big is not None:
+            raise _AliasBomb(big.start_mark.line + 1)
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+class _AliasBomb(Exception):
+    def __init__(self, line: int):
+        super().__init__(line)
+        self.line = line
 
 
 def safe_load(text: str) -> Any:
@@ -77,14 +149,22 @@ def safe_load(text: str) -> Any:
 
 
 def load_yaml(text: str, path: Path, report: Report, code: str) -> Any:
-    """Parse YAML; on a syntax error add one diagnostic with its line, return None."""
-    if _CLineLoader is not None:
-        try:
-            return yaml.load(text, Loader=_CLineLoader)     # a CSafeLoader
-        except yaml.YAMLError:
-            pass        # the pure-Python parser below words the message (and judges) as always
+    """Parse YAML; on a syntax error add one diagnostic with its line, return None.
+    Aliases that expand beyond MAX_EXPANDED values: M009 at the line, None."""
     try:
-        return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - SafeLoader subclass
+        if _CLineLoader is not None:
+            try:
+                return _load_bounded(text, _CLineLoader)     # a CSafeLoader
+            except yaml.YAMLError:
+                pass        # the pure-Python parser below words the message (and judges) as always
+        return _load_bounded(text, _LineLoader)
+    except _AliasBomb as exc:
+        report.add("M009", path, exc.line, f"the aliases (*name) here expand to more than {MAX_EXPANDED:,} values; "
+                                           "write the values out, or use fewer aliases of aliases.")
+        return None
+    except RecursionError:
+        report.add("M009", path, None, "the YAML is nested too deeply to read; flatten it.")
+        return None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else None
@@ -285,7 +365,7 @@ def _validate_keys(data: dict, schema: dict[str, Key], path: Path, report: Repor
             continue
         if spec.kind == "date":
             value = data[key] = value.isoformat() if isinstance(value, _dt.date) else value
-            if not ISO_DATE.match(value):
+            if not ISO_DATE.match(value) or not _real_date(value):
                 report.add("M004", path, line_of(data, key), f"'{where}{key}' must be YYYY-MM-DD, not '{value}'.")
         if spec.check and spec.kind in ("str", "list[str]", "int", "number"):
             complaint = spec.check(value)
@@ -293,6 +373,8 @@ def _validate_keys(data: dict, schema: dict[str, Key], path: Path, report: Repor
                 report.add("M004", path, line_of(data, key), f"'{where}{key}': {complaint}.")
         if spec.kind == "map":
             _validate_keys(value, spec.keys, path, report, f"{where}{key}.")
+            if key == "print" and not where:
+                _validate_page(value, path, report)
         if spec.kind == "people":
             for i, person in enumerate(value):
                 line = line_of(value, i)
@@ -312,6 +394,75 @@ def _validate_keys(data: dict, schema: dict[str, Key], path: Path, report: Repor
                                f"role '{role}' is not a MARC relator code (aut, edt, trl, ill …).")
         if spec.kind == "contents":
             _validate_contents(value, path, report, where + key)
+
+
+def _real_date(value: str) -> bool:
+    """YYYY, YYYY-MM or YYYY-MM-DD that names a day of the calendar (not 2026-13-45)."""
+    parts = [int(x) for x in value.split("-")] + [1, 1]
+    try:
+        _dt.date(parts[0], parts[1], parts[2])
+    except ValueError:
+        return False
+    return True
+
+
+MM = {"mm": 1.0, "cm": 10.0, "in": 25.4, "pt": 25.4 / 72, "pc": 25.4 / 6, "px": 25.4 / 96}
+PAGE_SIZES_MM = {"A3": (297, 420), "A4": (210, 297), "A5": (148, 210), "A6": (105, 148), "B4": (250, 353),
+                 "B5": (176, 250), "B6": (125, 176), "JIS-B4": (257, 364), "JIS-B5": (182, 257),
+                 "JIS-B6": (128, 182), "letter": (215.9, 279.4), "legal": (215.9, 355.6)}
+#: the print page matbaa lays out: a page from 50 mm to 1 m a side, type from
+#: 5 to 36 pt, and a text block of at least 30 mm by 40 mm inside the margins
+PAGE_LIMITS = {"side": (50.0, 1000.0), "font": (5.0, 36.0), "block": (30.0, 40.0)}
+
+
+def _mm(length: str) -> float | None:
+    m = re.match(r"^(\d+(?:\.\d+)?)(mm|cm|in|pt|pc|px)$", length.strip())
+    return float(m.group(1)) * MM[m.group(2)] if m else None
+
+
+def _validate_page(settings: dict, path: Path, report: Report) -> None:
+    """The print settings together: a page, type size and margins that WeasyPrint
+    can lay a book out on (M004 at the line of the setting that is out of range)."""
+    def given(key: str) -> str | None:
+        v = settings.get(key)
+        return v if isinstance(v, str) and (PAGE_SIZE if key == "page-size" else LENGTH).match(v) else None
+
+    where = {k: line_of(settings, k) for k in PRINT_DEFAULTS}
+    size = given("page-size") or (PRINT_DEFAULTS["page-size"] if settings.get("page-size") is None else None)
+    if size is not None:
+        if size in PAGE_SIZES_MM:
+            width, height = PAGE_SIZES_MM[size]
+        else:
+            width, height = (_mm(x) for x in size.split())
+        low, high = PAGE_LIMITS["side"]
+        if not (low <= width <= high and low <= height <= high):
+            report.add("M004", path, where["page-size"], f"'print.page-size': {size} is not a page matbaa can lay "
+                                                         f"out; each side from {low:g} mm to {high:g} mm.")
+            return
+    font = given("font-size")
+    if font is not None:
+        low, high = PAGE_LIMITS["font"]
+        pt = _mm(font) / MM["pt"]
+        if not low <= pt <= high:
+            report.add("M004", path, where["font-size"], f"'print.font-size': {font} is not a type size for a book; "
+                                                         f"from {low:g}pt to {high:g}pt.")
+    if size is None:
+        return
+    margins = {}
+    for key in ("margin-top", "margin-bottom", "margin-inner", "margin-outer"):
+        value = given(key) or (PRINT_DEFAULTS[key] if settings.get(key) is None else None)
+        if value is None:
+            return                  # refused already (not a length)
+        margins[key] = _mm(value)
+    min_width, min_height = PAGE_LIMITS["block"]
+    if width - margins["margin-inner"] - margins["margin-outer"] < min_width:
+        key = max(("margin-inner", "margin-outer"), key=lambda k: margins[k])
+        report.add("M004", path, where[key] or line_of(settings), f"'print.{key}': the margins leave less than "
+                   f"{min_width:g} mm of the page's {width:g} mm width for the text; make them narrower.")
+    if height - margins["margin-top"] - margins["margin-bottom"] < min_height:
+        key = max(("margin-top", "margin-bottom"), key=lambda k: margins[k])
+        report.add("M004", path, where[key] or line_of(settings), f"'print.{key}': the margins leave less than "
+                   f"{min_height:g} mm of the page's {height:g} mm height for the text; make them narrower.")
 
 
 def _validate_contents(value: list, path: Path, report: Report, where: str) -> None:

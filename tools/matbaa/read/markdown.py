@@ -25,7 +25,18 @@ from matbaa.read.mdext.blocks import blocks_plugin, html_id
 from matbaa.read.mdext.fancy_lists import fancy_lists_plugin
 from matbaa.read.mdext.line_blocks import line_blocks_plugin
 
-__all__ = ["make_parser", "html_id"]
+__all__ = ["make_parser", "html_id", "MAX_NESTING", "TOO_DEEP"]
+
+#: The deepest block nesting a chapter may have (markdown-it's state.level: a
+#: list level counts 2, its item and the list; a quotation 1): lists 10 deep
+#: inside quotations 10 deep, and room to spare.  markdown-it drops whatever
+#: lies deeper without a word; make_parser records where (TOO_DEEP) instead, and
+#: the build refuses the chapter with D011 (build.nesting_errors).
+MAX_NESTING = 48
+
+#: the meta key, on the innermost open token, of the 0-based line of a block
+#: nested deeper than MAX_NESTING
+TOO_DEEP = "matbaa_too_deep"
 
 
 def make_parser() -> MarkdownIt:
@@ -40,4 +51,23 @@ def make_parser() -> MarkdownIt:
     # markdown-it silently leaves file:/data: links as text; we want every link
     # as a token so that the reader can refuse it with a located message (D002).
     md.validateLink = lambda url: True
+    md.options["maxNesting"] = MAX_NESTING
+    _record_too_deep(md)
     return md
+
+
+def _record_too_deep(md: MarkdownIt) -> None:
+    """Where markdown-it would drop a block nested deeper than maxNesting (the
+    rest of that list item or quotation), mark the innermost open token (a
+    list item's or a quotation's, which the reader keeps) with the 0-based line
+    of what would be lost: meta[TOO_DEEP]."""
+    tokenize = md.block.tokenize
+
+    def checked(state, start: int, end: int) -> None:
+        if state.level >= md.options["maxNesting"] and state.tokens:
+            line = state.skipEmptyLines(start)
+            if line < end and state.sCount[line] >= state.blkIndent:
+                state.tokens[-1].meta.setdefault(TOO_DEEP, line)
+        tokenize(state, start, end)
+
+    md.block.tokenize = checked

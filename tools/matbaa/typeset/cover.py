@@ -6,7 +6,9 @@ PNG.  Capitals are made in the text with the book language's casing rules
 """
 from __future__ import annotations
 
+import hashlib
 import io
+import sys
 from pathlib import Path
 
 from matbaa.files import write_bytes
@@ -29,10 +31,17 @@ def render_cover(book: Book, styles: Path, build: Path) -> bytes:
     ctx.update(series=upper(meta.get("series", ""), book.lang), publisher=upper(meta.get("publisher", ""), book.lang))
     html = jinja_env(styles).get_template("cover.html.j2").render(**ctx)
     cached = build / ".cache" / f"cover-{digest(html, engine.layout_key({}, styles))[:24]}.png"
-    if cached.is_file():
-        return cached.read_bytes()
+    check = cached.with_suffix(".sha256")      # the PNG's SHA-256, written after it
+    try:
+        png = cached.read_bytes()
+        if hashlib.sha256(png).hexdigest() == check.read_text(encoding="ascii").strip():
+            return png
+        sys.stderr.write(f"matbaa: warning: the cached cover {cached} is damaged: made again\n")
+    except (OSError, ValueError):
+        pass                                    # not cached yet (or only half)
     png = _rasterise(html, assets)
     write_bytes(cached, png)
+    write_bytes(check, hashlib.sha256(png).hexdigest().encode("ascii"))
     return png
 
 

@@ -65,29 +65,76 @@ def _view(book: Book, part) -> Book:
                                notes={k: n for k, n in book.notes.items() if n.part_index == part.index})
 
 
+#: the form of a cache entry; an entry of another form is laid out again (silently)
+FORMAT = 2
+
+
+def _record_checksum(record: dict) -> str:
+    text = json.dumps({k: v for k, v in record.items() if k != "check"}, ensure_ascii=False, sort_keys=True,
+                      separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
 def _cached(key: str) -> Piece | None:
+    """The piece cached under `key`, if its entry is whole: the record's own
+    checksum, its key, and the SHA-256 of its PDF all as stored.  A damaged
+    entry (a truncated or swapped PDF, an edited record) is removed, with a
+    warning, and the piece laid out again."""
     cache = _STATE["cache"]
     meta, pdf = cache / f"{key}.json", cache / f"{key}.pdf"
-    if not (meta.is_file() and pdf.is_file()):
+    if not meta.is_file():
         return None
     try:
-        piece = Piece(**json.loads(meta.read_text(encoding="utf-8")))
+        record = json.loads(meta.read_text(encoding="utf-8"))
+        if not isinstance(record, dict) or record.get("format") != FORMAT:
+            _discard(meta, pdf, None)           # an entry of an earlier matbaa: not damage
+            return None
+        problem = (record.get("check") != _record_checksum(record) and "its record does not match its checksum"
+                   or record.get("key") != key and "its record belongs to another piece"
+                   or not pdf.is_file() and "its PDF is missing"
+                   or hashlib.sha256(pdf.read_bytes()).hexdigest() != record.get("pdf_sha256")
+                   and "its PDF is not the one laid out")
+        if problem:
+            _discard(meta, pdf, problem)
+            return None
+        fields = {f.name for f in dataclasses.fields(Piece)} - {"cached", "pdf"}
+        piece = Piece(pdf=str(pdf), **{k: v for k, v in record.items() if k in fields})
         piece.data = PageMap.from_json(piece.data)
-    except (ValueError, TypeError):
+    except (OSError, ValueError, TypeError, AttributeError, KeyError, RecursionError) as exc:
+        _discard(meta, pdf, f"it cannot be read ({type(exc).__name__})")
         return None
     piece.cached = True
-    os.utime(meta)
+    try:
+        os.utime(meta)          # (kept by _prune; a read-only cache is still read)
+    except OSError:
+        pass
     return piece
 
 
+def _discard(meta: Path, pdf: Path, problem: str | None) -> None:
+    if problem:
+        sys.stderr.write(f"matbaa: warning: the cached layout {meta.stem[:16]}… in {meta.parent} is damaged "
+                         f"({problem}): removed, laid out again\n")
+    for f in (meta, pdf):
+        try:
+            f.unlink(missing_ok=True)
+        except OSError:
+            pass
+
+
 def _store(key: str, piece: Piece, document) -> Piece:
+    """The piece's PDF and its record: the PDF's name relative to the cache
+    folder, its SHA-256, the key, and the record's own checksum (`_cached`)."""
     cache = _STATE["cache"]
     target = cache / f"{key}.pdf"
     with atomic_path(target) as tmp:
         engine.write_pdf(document, tmp, None if piece.kind == "folios" else "pdf/ua-1")
+        pdf_sha256 = hashlib.sha256(tmp.read_bytes()).hexdigest()
     piece.pdf = str(target)
     record = {f.name: getattr(piece, f.name) for f in dataclasses.fields(piece) if f.name != "cached"}
     record["data"] = piece.data.to_json()
+    record.update(pdf=target.name, key=key, pdf_sha256=pdf_sha256, format=FORMAT)
+    record["check"] = _record_checksum(record)
     write_bytes(cache / f"{key}.json", json.dumps(record, ensure_ascii=False, sort_keys=True).encode())
     return piece
 
