@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from matbaa.diagnostics import Location
 from matbaa.model.book import Book
+from matbaa.read.reader import manuscript_path
 from matbaa.model.words import WORD, comparable as normal, inline_text  # noqa: F401 (WORD: the one rule)
 
 
@@ -66,7 +67,11 @@ def source_text(book: Book) -> str | None:
     files = list(src.get("files") or []) or ([src["file"]] if src.get("file") else [])
     if not files:
         return None
-    return "\n\n".join(read_source(book.root / f) for f in files)
+    # through the reader's gate (it refused anything outside the manuscript with M008 already)
+    paths = [manuscript_path(book.root, f) for f in files]
+    if None in paths:
+        return None
+    return "\n\n".join(read_source(path) for path in paths)
 
 
 def running_text(tok) -> str:

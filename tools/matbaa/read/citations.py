@@ -26,6 +26,9 @@ from lxml import etree
 
 from matbaa.language import sort_key
 
+#: what an entry's sort key leaves out at its start: quotation marks, brackets
+_LEADING = re.compile(r"^[\W_]+")
+
 # Pandoc's citation key: a letter, digit or _, then alphanumerics and internal
 # punctuation (:.#$%&-+?<>~/), ending in an alphanumeric.
 KEY = r"[^\W][\w:.#$%&+?<>~/-]*(?<=[^\W])"
@@ -161,25 +164,59 @@ def load_references(path: Path, text: str, report) -> list[dict]:
 
 # ---------------------------------------------------------------- rendering
 
+# citeproc-py pastes the entries' text into its output as it is (only the
+# style's own affixes and terms go through the formatter's `preformat`), so
+# its output cannot be trusted as markup.  The formatter used here makes
+# none: each formatting element is a pair of private-use characters, the
+# entries' text is stripped of those characters (`_plain`), and
+# `to_xhtml` escapes the whole result before putting the only tags a
+# bibliography may hold in place of the pairs: every text is escaped, every
+# tag is one of these.
+_TAGS = {"Italic": ("i", ""), "Oblique": ("i", ""), "Bold": ("b", ""), "Light": ("span", "csl-light"),
+         "Underline": ("u", ""), "Superscript": ("sup", ""), "Subscript": ("sub", ""),
+         "SmallCaps": ("span", "csl-small-caps")}
+_MARK = {name: (chr(0xE000 + 2 * i), chr(0xE001 + 2 * i)) for i, name in enumerate(_TAGS)}
+_PRIVATE = re.compile("[\ue000-\ue0ff]")
+_PAIRS = {}
+for _name, (_tag, _cls) in _TAGS.items():
+    _PAIRS[_MARK[_name][0]] = f'<{_tag} class="{_cls}">' if _cls else f"<{_tag}>"
+    _PAIRS[_MARK[_name][1]] = f"</{_tag}>"
+
+
 def _xhtml_formatter():
-    """citeproc-py's HTML formatter, well-formed for XHTML (its light weight is
-    an <l> element, which XHTML has not)."""
-    from citeproc.formatter import html
+    """A citeproc-py formatter whose output is text: formatting is marked by
+    private-use characters that `to_xhtml` turns into XHTML elements."""
+    fmt = types.ModuleType("matbaa_csl_marked")
 
-    fmt = types.ModuleType("matbaa_csl_xhtml")
-    for name in dir(html):
-        setattr(fmt, name, getattr(html, name))
+    def wrapper(name):
+        opening, closing = _MARK[name]
+        return type(name, (str,), {"__new__": lambda cls, text: str.__new__(cls, opening + str(text) + closing)})
 
-    class Light(html.TagWrapper):
-        tag = "span"
-        attributes = {"class": "csl-light"}
-
-    class SmallCaps(html.TagWrapper):
-        tag = "span"
-        attributes = {"class": "csl-small-caps"}
-
-    fmt.Light, fmt.SmallCaps = Light, SmallCaps
+    fmt.preformat = lambda text: str(text)
+    for name in _TAGS:
+        setattr(fmt, name, wrapper(name))
     return fmt
+
+
+def _plain(value):
+    """An entry's value without the private-use characters the formatter marks with."""
+    if isinstance(value, str):
+        return _PRIVATE.sub("", value)
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+def to_xhtml(marked: str) -> str:
+    """citeproc's marked text as XHTML: all of it escaped, then the marks made tags."""
+    return _PRIVATE.sub(lambda m: _PAIRS.get(m.group(0), ""), escape(str(marked), quote=False))
+
+
+def to_text(marked: str) -> str:
+    """citeproc's marked text without its formatting (what the bibliography is sorted by)."""
+    return _PRIVATE.sub("", str(marked))
 
 
 CSL_NS = "http://purl.org/net/xbiblio/csl"
@@ -228,7 +265,7 @@ class Engine:
         from citeproc.source.json import CiteProcJSON
 
         self.ids = {e["id"].lower(): e["id"] for e in entries}
-        clean = [{k: v for k, v in e.items() if k != "_line"} for e in entries]
+        clean = [{k: _plain(v) for k, v in e.items() if k != "_line"} for e in entries]
         root = etree.parse(str(style), etree.XMLParser(no_network=True, resolve_entities=False)).getroot()
         csl_lang = locale_name(lang, locale)
         if locale is not None:
@@ -291,7 +328,7 @@ class Engine:
         bib = self.styles.get(variant) or self.styles["bare"]
         citation = self._citation([cite])
         bib.register(citation)          # sets the citation's bibliography; the entry is known
-        return str(bib.cite(citation, lambda item: None))
+        return to_xhtml(bib.cite(citation, lambda item: None))
 
     def render(self, cites: list[dict], mode: str) -> list[tuple[str, str]]:
         """[(key, html)]: the pieces of one citation, and the joining text as key ''."""
@@ -318,11 +355,14 @@ class Engine:
 
     def bibliography(self, lang: str) -> list[tuple[str, str]]:
         """[(id, html)] of every cited entry, in the alphabetical order of the
-        book's language.  (citeproc-py sorts by the rendered markup, so that an
-        entry whose first word is italic sorts before A; and by code points.)"""
+        book's language (of its text: citeproc-py sorts by its output, and by
+        code points)."""
         bib = self.styles["bare"]
         out = [(self.ids[item.key], str(text)) for item, text in zip(bib.items, bib.bibliography())]
-        return sorted(out, key=lambda e: sort_key(re.sub(r"<[^>]+>", "", e[1]), lang))
+        # an entry filed under its title files by the title's first word, not by
+        # its opening quotation mark (“Müstəqil…” among the M, not before the 1 and the A)
+        out.sort(key=lambda e: sort_key(_LEADING.sub("", to_text(e[1])), lang))
+        return [(key, to_xhtml(text)) for key, text in out]
 
 
 def locale_name(lang: str, locale: Path | None) -> str:

@@ -10,6 +10,7 @@ import hashlib
 import re
 import unicodedata
 from pathlib import Path
+from urllib.parse import unquote
 
 from markdown_it.token import Token
 
@@ -22,6 +23,61 @@ from matbaa.model.book import Book, Chapter, GlossaryEntry, Note, Part
 NOTE_DEF = re.compile(r"^ {0,3}\[\^([^\]\s]+)\]:")
 NOTE_CALL_TEXT = re.compile(r"\[\^([^\]\s]+)\]")
 RAW_HTML = re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(\s[^<>]*)?/?>|<!--")
+
+#: characters XML cannot hold (or should not: DEL), and NUL: never written into
+#: a document (F003); tab and newline are text
+CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
+#: at most this many F003 per file (one per line)
+MAX_CONTROL_REPORTS = 10
+
+
+def control_characters(text: str, path: Path, report: Report, first_line: int = 1) -> bool:
+    """F003 at the line (and column) of each control character or NUL in `text`
+    (one per line, the first MAX_CONTROL_REPORTS lines); True if there was one."""
+    found = False
+    reported = set()
+    for m in CONTROL.finditer(text):
+        found = True
+        line = first_line + text.count("\n", 0, m.start())
+        if line in reported:
+            continue
+        if len(reported) == MAX_CONTROL_REPORTS:
+            break
+        reported.add(line)
+        column = m.start() - (text.rfind("\n", 0, m.start()) + 1) + 1
+        name = "NUL" if m.group(0) == "\0" else f"U+{ord(m.group(0)):04X}"
+        report.add("F003", path, line, f"a control character ({name}) at column {column}; delete it (it cannot "
+                                       "be printed, and no XML document may hold it).")
+    return found
+
+
+def control_values(data, path: Path, report: Report, line: int | None = None) -> bool:
+    """F003 for each text in a YAML or JSON value holding a control character
+    (an escape such as "\\x01" in a quoted YAML string), at its key's line; the
+    characters are taken out of the values (in place: the build stops at the
+    error, and the rest is still checked without errors that follow from it)."""
+    found = False
+    if isinstance(data, str):
+        m = CONTROL.search(data)
+        if m:
+            name = "NUL" if m.group(0) == "\0" else f"U+{ord(m.group(0)):04X}"
+            report.add("F003", path, line, f"the text {CONTROL.sub('', data)[:40]!r} holds a control character "
+                                           f"({name}) at column {m.start() + 1} of the value; delete it.")
+            return True
+    elif isinstance(data, dict):
+        for key, value in data.items():
+            found |= control_values(key, path, report, config.line_of(data, key, line))
+            if control_values(value, path, report, config.line_of(data, key, line)):
+                found = True
+                if isinstance(value, str):
+                    data[key] = CONTROL.sub("", value)
+    elif isinstance(data, list):
+        for i, value in enumerate(data):
+            if control_values(value, path, report, config.line_of(data, i, line)):
+                found = True
+                if isinstance(value, str):
+                    data[i] = CONTROL.sub("", value)
+    return found
 
 
 def read_text(path: Path, report: Report, digests: dict[str, str] | None = None) -> str | None:
@@ -48,13 +104,34 @@ def read_text(path: Path, report: Report, digests: dict[str, str] | None = None)
     if "\r" in text:
         report.add("F002", path, 1, "CRLF line endings read as LF (accepted).")
         text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if control_characters(text, path, report):
+        text = CONTROL.sub("", text)        # reported (the build stops); the rest is still read
     return unicodedata.normalize("NFC", text)
+
+
+def manuscript_path(root: Path, rel: str) -> Path | None:
+    """`root`/`rel` if it lies inside the manuscript folder once resolved
+    (`..`, an absolute path, symbolic links followed), else None.  Nothing is
+    opened."""
+    try:
+        path = Path(root) / rel
+        inside = path.resolve().is_relative_to(Path(root).resolve())
+    except (OSError, ValueError, RuntimeError):   # a NUL in the name, a symlink loop
+        return None
+    return path if inside else None
 
 
 def _named_file(root: Path, rel: str, report: Report, meta_path: Path, line: int | None,
                 message: str) -> Path | None:
-    """A file book.yaml names (at `line`): its path, or None with M006 reported."""
-    path = root / rel
+    """The gate of every file book.yaml names (at `line`): its path, or None
+    with M008 (outside the manuscript folder) or M006 (no such file) reported.
+    No other code opens a path named in the manuscript."""
+    path = manuscript_path(root, rel)
+    if path is None:
+        report.add("M008", meta_path, line, f"'{rel}' lies outside the manuscript folder {root} (a '..', an "
+                                            "absolute path or a symbolic link leading out of it); copy the "
+                                            "file into the manuscript and name it from there.")
+        return None
     if path.is_file():
         return path
     report.add("M006", meta_path, line, message)
@@ -97,6 +174,7 @@ def read_glossary(path: Path, languages: list[str], report: Report,
         return []
     errors_before = len(report.errors)
     data = config.load_yaml(text, path, report, "G001")
+    control_values(data, path, report)
     if data is None:
         if len(report.errors) == errors_before:
             report.add("G001", path, 1, "the glossary file is empty; write its entries ('- id: …').")
@@ -163,9 +241,9 @@ def _child_lines(inline: Token) -> list[int]:
 def read_chapter(root: Path, rel: str, part_index: int, md, report: Report,
                  notes: dict[str, Note], digests: dict[str, str] | None = None,
                  line: int | None = None) -> Chapter | None:
-    path = root / rel
-    if not path.is_file():
-        report.add("M006", root / "book.yaml", line, f"chapter '{rel}' does not exist in {root}; fix its name under 'contents:'.")
+    path = _named_file(root, rel, report, root / "book.yaml", line,
+                       f"chapter '{rel}' does not exist in {root}; fix its name under 'contents:'.")
+    if path is None:
         return None
     text = read_text(path, report, digests)
     if text is None:
@@ -214,9 +292,13 @@ def read_chapter(root: Path, rel: str, part_index: int, md, report: Report,
             body.append(tok)
 
     called: dict[str, int] = {}
+    for i, tok in enumerate(body):
+        if tok.type == "heading_open" and i + 1 < len(body) and body[i + 1].children:
+            _heading_keys(body[i + 1], path, report)
     for tok in body + [t for b in bodies.values() for t in b]:
         line = tok.map[0] + 1 if tok.map else None
         if tok.type == "figure_open":     # an image alone in a paragraph (mdext/blocks.py)
+            _allowed_attrs(tok.meta["image"], path, line, report)
             src = str(tok.meta["image"].attrs.get("src") or "")
             problem = _outside(root, path, src)
             if problem:
@@ -229,7 +311,9 @@ def read_chapter(root: Path, rel: str, part_index: int, md, report: Report,
                                            "matbaa's own), an id and lang=; see docs/manuscript.md.")
         if tok.type != "inline" or not tok.children:
             continue
+        _event_handlers(tok, path, report)
         for child, line0 in zip(tok.children, _child_lines(tok)):
+            _allowed_attrs(child, path, line0 + 1, report)
             if child.type == "footnote_ref":
                 label = child.meta.get("label")
                 if label is None:
@@ -343,8 +427,6 @@ def _check_image(root: Path, chapter: Path, image: Token, line: int | None, repo
     """An image needs alt text (its caption: what a reader who cannot see it is
     told) and a PNG, JPEG or GIF file inside the manuscript.  Sets meta "media"
     (the name both editions give the file: its digest and type), "type" and "path"."""
-    from urllib.parse import unquote
-
     alt = image.attrs.get("fig-alt") or "".join(c.content for c in image.children or [] if c.type in (
         "text", "code_inline")).strip()
     src = str(image.attrs.get("src") or "")
@@ -371,16 +453,88 @@ def _check_image(root: Path, chapter: Path, image: Token, line: int | None, repo
 
 
 def _outside(root: Path, chapter: Path, target: str) -> str | None:
+    """Why a link's or an image's target may not be used, or None.  The path is
+    judged as it will be opened: percent-decoded (`%2e%2e` is `..`), resolved,
+    symbolic links followed; nothing is opened."""
     if target.startswith("#"):
         return None
     if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", target) or target.startswith("//"):
         return "goes to the network or to an absolute location"
-    if target.startswith("/"):
+    decoded = unquote(target.split("#")[0])
+    if target.startswith("/") or decoded.startswith(("/", "\\")):
         return "is an absolute path"
-    resolved = (chapter.parent / target.split("#")[0]).resolve()
+    try:
+        resolved = (chapter.parent / decoded).resolve()
+    except (OSError, ValueError, RuntimeError):       # a NUL in the name, a symlink loop
+        return "cannot be a file's name"
     if not resolved.is_relative_to(root.resolve()):
         return "points outside the manuscript"
     return None
+
+
+#: The attributes a manuscript may give each kind of inline element (Pandoc's
+#: `{#id .class key=value}`, docs/manuscript.md); markdown-it's own (a link's
+#: href and title, an image's src, alt and title) are kept.  Everything else is
+#: left out with D010: never a style, an event handler or data-*.
+ALLOWED_ATTRS = {
+    "span_open": {"id", "class", "lang", "term"},
+    "code_inline": {"id"},
+    "link_open": {"href", "title", "id"},
+    "image": {"src", "alt", "title", "id", "fig-alt"},
+}
+
+
+#: an attribute block after a span, a link, an image or code, and an event
+#: handler in it (mdit_py_plugins' attrs drops these before the reader sees
+#: the tokens: said here, D010)
+_ATTR_BLOCK = re.compile(r"[\]`)]\{([^{}]*)\}")
+_HANDLER = re.compile(r"(?:^|\s)(on[A-Za-z]+)\s*=", re.I)
+
+
+def _event_handlers(inline: Token, path: Path, report: Report) -> None:
+    first = inline.map[0] + 1 if inline.map else None
+    for block in _ATTR_BLOCK.finditer(inline.content):
+        names = _HANDLER.findall(block.group(1))
+        if names:
+            line = first + inline.content.count("\n", 0, block.start()) if first else None
+            report.add("D010", path, line, f"event handler{'s' if len(names) > 1 else ''} "
+                                           f"{', '.join(repr(n) for n in names)} left out: a manuscript cannot "
+                                           "run code in the book.")
+
+
+def _heading_keys(inline: Token, path: Path, report: Report) -> None:
+    """A heading takes an id, classes and `-` (heading_attrs); a key=value is left out (D010)."""
+    children = inline.children or []
+    if not children or children[-1].type != "text":
+        return
+    m = HEADING_ATTRS.search(children[-1].content)
+    words = m.group(1).split() if m else []
+    if not all(re.match(r"^([#.][\w:.-]+|[\w-]+=\S*|-)$", w) for w in words):
+        return
+    keys = [w.split("=")[0] for w in words if "=" in w and not w.startswith(("#", "."))]
+    if keys:
+        report.add("D010", path, inline.map[0] + 1 if inline.map else None,
+                   f"attribute{'s' if len(keys) > 1 else ''} {', '.join(repr(k) for k in keys)} left out: a "
+                   "heading takes an id, classes and - (see docs/manuscript.md).")
+
+
+ELEMENT_NAMES = {"span_open": "a span", "code_inline": "inline code", "link_open": "a link", "image": "an image"}
+
+
+def _allowed_attrs(tok: Token, path: Path, line: int, report: Report) -> None:
+    if not tok.attrs:
+        return
+    allowed = ALLOWED_ATTRS.get(tok.type, set())
+    dropped = [k for k in tok.attrs if k not in allowed]
+    if not dropped:
+        return
+    for k in dropped:
+        del tok.attrs[k]
+    shown = ", ".join(repr(k) for k in dropped)
+    report.add("D010", path, line, f"attribute{'s' if len(dropped) > 1 else ''} {shown} left out: "
+                                   f"{ELEMENT_NAMES.get(tok.type, tok.type)} takes "
+                                   f"{', '.join(sorted(allowed - {'href', 'src', 'alt', 'title'})) or 'none'} "
+                                   "(see docs/manuscript.md).")
 
 
 def read_book(root: Path, styles: Path, report: Report) -> Book | None:
@@ -398,6 +552,7 @@ def read_book(root: Path, styles: Path, report: Report) -> Book | None:
         if len(report.errors) == errors_before:
             report.add("M004", meta_path, 1, "book.yaml is empty; write the book's metadata (see docs/manuscript.md).")
         return None
+    control_values(data, meta_path, report)
     meta = config.validate(data, meta_path, report)
     if meta is None or report.errors:
         return None
@@ -444,6 +599,7 @@ def read_book(root: Path, styles: Path, report: Report) -> Book | None:
         if cpath is not None:
             ctext = read_text(cpath, report, digests)
             cdata = config.load_yaml(ctext, cpath, report, "C001") if ctext is not None else None
+            control_values(cdata, cpath, report)
             if cdata is not None and not isinstance(cdata, list):
                 report.add("C001", cpath, 1, "corrections must be a YAML list of {file, kind, before, after, reason}.")
             elif cdata:
@@ -461,6 +617,8 @@ def read_book(root: Path, styles: Path, report: Report) -> Book | None:
             btext = read_text(bpath, report, digests)
             if btext is not None:
                 references = load_references(bpath, btext, report)
+                for entry in references:
+                    control_values(entry, bpath, report, entry["_line"])
     if meta.get("csl"):
         csl = _named_file(root, meta["csl"], report, meta_path, config.line_of(meta, "csl"),
                           f"CSL style '{meta['csl']}' does not exist in {root}.")

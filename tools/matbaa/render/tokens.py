@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 from html import escape
 
+from markdown_it.common.utils import escapeHtml
 from markdown_it.renderer import RendererHTML
 
 from matbaa.model.book import Book, Note
@@ -40,6 +41,20 @@ DIV_SEMANTICS = {"epigraph": ("epigraph", "doc-epigraph"), "dedication": ("dedic
 
 def _attrs(attrs: dict) -> str:
     return "".join(f' {k}="{escape(str(v))}"' for k, v in attrs.items())
+
+
+def _unsafe(name: str) -> bool:
+    """An attribute no token from a manuscript may carry into HTML: a style, an
+    event handler, data-*, or a name that is no plain name.  The reader leaves
+    these out with D010 (read/reader.ALLOWED_ATTRS); this is the renderer's
+    own guard."""
+    name = str(name).lower()
+    return (name == "style" or name.startswith(("on", "data-"))
+            or not re.fullmatch(r"[a-z][a-z0-9:-]*", name))
+
+
+def _safe_attrs(attrs: dict) -> dict:
+    return {k: v for k, v in attrs.items() if not _unsafe(k)}
 
 # A space standing alone between two inline elements (two glossary marks:
 # `</a> <a class="term">`) is a text box holding only a space in WeasyPrint,
@@ -103,6 +118,10 @@ class BookRenderer(RendererHTML):
             "heading_open": self._heading_open,
             "heading_close": self._heading_close,
         })
+
+    def renderAttrs(self, token) -> str:
+        """markdown-it's attributes, without any a manuscript may not set (`_unsafe`)."""
+        return "".join(f' {escapeHtml(k)}="{escapeHtml(str(v))}"' for k, v in token.attrItems() if not _unsafe(k))
 
     # -- inline rules ---------------------------------------------------
 
@@ -210,10 +229,10 @@ class BookRenderer(RendererHTML):
         src = ""
         if self.mode == "print" and self.source and tok.map:
             src = f' data-src="{escape(self.source)}:{tok.map[0] + 1}"'
-        return f'<figure class="figure"{_attrs(tok.attrs)}{src}>\n{self._img(tok.meta["image"])}\n'
+        return f'<figure class="figure"{_attrs(_safe_attrs(tok.attrs))}{src}>\n{self._img(tok.meta["image"])}\n'
 
     def _div_open(self, tokens, idx, options, env) -> str:
-        attrs = dict(tokens[idx].attrs)
+        attrs = _safe_attrs(tokens[idx].attrs)
         if self.mode == "epub":
             for name in str(attrs.get("class", "")).split():
                 if name in DIV_SEMANTICS:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from matbaa.read.citations import DEFAULT_STYLE, Engine, find_locale
+from matbaa.read.reader import manuscript_path
 from matbaa.diagnostics import Location
 from matbaa.resources import default_styles
 
@@ -66,7 +67,11 @@ def resolve(book, report) -> None:
     if not book.references:
         return
     styles = Path(book.styles_dir or default_styles())
-    style = book.root / book.meta["csl"] if book.meta.get("csl") else styles / "csl" / DEFAULT_STYLE
+    style = styles / "csl" / DEFAULT_STYLE
+    if book.meta.get("csl"):
+        style = manuscript_path(book.root, book.meta["csl"])  # the reader's gate (M008 there)
+        if style is None or not style.is_file():
+            return                  # reported by the reader
     try:
         engine = Engine(book.references, style, find_locale(styles, book.lang), book.lang)
         for tok in good:
