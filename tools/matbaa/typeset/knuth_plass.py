@@ -1233,6 +1233,9 @@ class BreakCache:
 CACHE = BreakCache()
 
 
+_DATA_SRC = re.compile(r'data-src="([^"]*)"')
+
+
 def impose(html: str, lay, book_meta: dict, stats: dict | None = None, fonts=None, engine: str = "",
            cache: BreakCache | None = None) -> str:
     """The print document with every paragraph of running text broken by
@@ -1261,6 +1264,7 @@ def impose(html: str, lay, book_meta: dict, stats: dict | None = None, fonts=Non
     gens = frozenset(g for p in paras for d in (p.before, p.after) for lst in d.values() for g in lst)
     m = None
     set_paras = lines = 0
+    by_source: list[tuple[str, int]] = []     # (the paragraph's data-src, its lines), for the tests
     tracking = 0.0          # the largest share of a line's letters' width its tracking takes
     cache = CACHE if cache is None else cache
     cache.bound()
@@ -1298,6 +1302,8 @@ def impose(html: str, lay, book_meta: dict, stats: dict | None = None, fonts=Non
             segs[i] = text
         set_paras += 1
         lines += n
+        src = _DATA_SRC.search(segs[para.tag])
+        by_source.append((src.group(1) if src else "", n))
     if stats is not None:
-        stats.update(paragraphs=len(paras), set=set_paras, lines=lines, tracking=tracking)
+        stats.update(paragraphs=len(paras), set=set_paras, lines=lines, tracking=tracking, by_source=by_source)
     return html[:first.start()] + "".join(segs)
