@@ -288,18 +288,8 @@ def test_the_breaks_stay_within_the_limits(built):
     assert shrink and max(shrink) <= 0.2 * (10.5 * 4 / 3) / 3 + 0.01     # Vollkorn's space: 0.2 em
     assert "kx" in out and "kh" in out
     assert re.search(r'<span class="kx" style="[^"]*; margin-right: -[\d.]+px">', out)
-    # every paragraph WeasyPrint lays out has the lines chosen; a note WeasyPrint
-    # drops from a crowded page foot in this one raw layout (Kozea/WeasyPrint#2502:
-    # the build's layout loop moves the call, tests/test_notes_layout.py) has none
     document = lay(out)
-    planned: dict[str, int] = {}
-    for src, n in stats["by_source"]:
-        planned[src] = planned.get(src, 0) + n
-    assert sum(planned.values()) == stats["lines"]
-    laid = _kp_lines_by_source(document)
-    assert {src: planned[src] for src in laid} == laid
-    missing = set(planned) - set(laid)
-    assert len(missing) <= 2 and all(src in _dropped_note_sources(document, out) for src in missing), missing
+    _assert_lines_as_chosen(document, out, stats)
     # a space is never a text of its own between two elements: WeasyPrint does
     # not draw it (the text layer would lose it) and does not strip it at a
     # line's end (the line would be short of the measure by a space)
@@ -468,6 +458,21 @@ def _layout(build):
     return lambda text: engine.render(text, str(build) + "/", None, (), None)
 
 
+def _assert_lines_as_chosen(document, html: str, stats: dict) -> None:
+    """Every paragraph WeasyPrint laid out has the lines the breaker chose; a
+    note WeasyPrint drops from a crowded page foot in one raw layout
+    (Kozea/WeasyPrint#2502: the build's layout loop moves the call,
+    tests/test_notes_layout.py) has none."""
+    planned: dict[str, int] = {}
+    for src, n in stats["by_source"]:
+        planned[src] = planned.get(src, 0) + n
+    assert sum(planned.values()) == stats["lines"]
+    laid = _kp_lines_by_source(document)
+    assert {src: planned[src] for src in laid} == laid
+    missing = set(planned) - set(laid)
+    assert len(missing) <= 2 and all(src in _dropped_note_sources(document, html) for src in missing), missing
+
+
 def _kp_lines_by_source(document) -> dict[str, int]:
     """The lines WeasyPrint laid out in each paragraph the breaker set, by the
     paragraph's data-src (a paragraph split over pages counted whole)."""
@@ -503,22 +508,6 @@ def _dropped_note_sources(document, html: str) -> set[str]:
     return {src for fid, src in notes if fid not in drawn}
 
 
-def _kp_lines(document) -> int:
-    """The lines WeasyPrint laid out in the paragraphs the breaker set (p.kp, span.note-p.kp)."""
-    count = 0
-
-    def walk(box):
-        nonlocal count
-        kids = engine.children(box)
-        if engine.kind(box) == engine.BLOCK and "kp" in engine.classes(box):
-            count += sum(1 for k in kids if engine.kind(k) == engine.LINE)
-        for k in kids:
-            walk(k)
-    for root in engine.roots(document):
-        walk(root)
-    return count
-
-
 def test_paragraphs_in_lists_and_quotations_are_set(blocks):
     """Paragraphs in list items (nested, lettered), a quotation and a note are
     broken by total fit, each at the measure of its block, and WeasyPrint sets
@@ -546,18 +535,8 @@ def test_paragraphs_in_lists_and_quotations_are_set(blocks):
     narrower = sorted(w for k, w in m.measure.items() if k not in ("body", "note"))
     assert len(narrower) == 4 and all(w < body for w in narrower)     # ul li, ul li ul li, ol li, blockquote
     assert len(re.findall(r'<li>\s*<p class="kp', out)) == 8 and re.search(r'<blockquote>\s*<p class="kp', out)
-    # every paragraph WeasyPrint lays out has the lines chosen; a note WeasyPrint
-    # drops from a crowded page foot in this one raw layout (Kozea/WeasyPrint#2502:
-    # the build's layout loop moves the call, tests/test_notes_layout.py) has none
     document = lay(out)
-    planned: dict[str, int] = {}
-    for src, n in stats["by_source"]:
-        planned[src] = planned.get(src, 0) + n
-    assert sum(planned.values()) == stats["lines"]
-    laid = _kp_lines_by_source(document)
-    assert {src: planned[src] for src in laid} == laid
-    missing = set(planned) - set(laid)
-    assert len(missing) <= 2 and all(src in _dropped_note_sources(document, out) for src in missing), missing
+    _assert_lines_as_chosen(document, out, stats)
     # the layout and the PDF: every word, whole and in order (the PDF's text,
     # at every size, holds running heads, folios and the note besides); no line
     # ends at a slash inside a path
