@@ -325,3 +325,36 @@ def test_citeproc_output_is_rebuilt_not_pasted():
     pieces = engine.render([{"key": "a", "prefix": "<x>", "suffix": "", "locator": None, "label": None,
                              "suppress_author": False}], "normal")
     assert "".join(h for _, h in pieces) == "(&lt;x&gt; &lt;b&gt;C&lt;/b&gt;, 2000)"
+
+
+# ------------------------------------------------------------------ stylesheets (D012)
+
+def test_stylesheet_references_outside_the_styles_are_errors(tmp_path):
+    """An http url() in epub.css would be copied into the EPUB, an @import of
+    another folder read by the print build: D012 at the stylesheet's line, and
+    nothing written.  Relative paths, data: and fragments stay allowed."""
+    styles = tmp_path / "styles"
+    shutil.copytree(STYLES, styles)
+    epub_css = styles / "css" / "epub.css"
+    base = epub_css.read_text(encoding="utf-8")
+    epub_css.write_text(base + "\nbody { background: url( 'http://h/p.png' ); }\n"
+                        "h1 { background: url(data:image/png;base64,AAAA); }\n"
+                        ".x { mask: url(#m); }\n", encoding="utf-8")
+    print_css = styles / "css" / "print.css"
+    print_css.write_text('@import "//cdn.example/x.css";\n@import url(/etc/fonts.css);\n'
+                         + print_css.read_text(encoding="utf-8"), encoding="utf-8")
+    with pytest.raises(ManuscriptError) as exc:
+        build_epub(SAMPLE, tmp_path / "out", styles)
+    got = sorted((d.code, Path(d.location.file).name, d.location.line) for d in exc.value.report.items)
+    line = base.count("\n") + 2
+    assert got == [("D012", "epub.css", line), ("D012", "print.css", 1), ("D012", "print.css", 2)]
+    assert not (tmp_path / "out" / "sample-book.epub").exists()
+
+
+def test_shipped_stylesheets_are_local():
+    from matbaa.diagnostics import Report
+    from matbaa.read.styles import check_stylesheets
+
+    report = Report()
+    check_stylesheets(STYLES, report)
+    assert report.items == []

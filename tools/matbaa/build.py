@@ -26,6 +26,7 @@ from matbaa.keys import code_digest, digest, tree_digests
 from matbaa.model import Book, Corrections, PageMap
 from matbaa.read.markdown import MAX_NESTING, TOO_DEEP
 from matbaa.read.reader import read_book
+from matbaa.read.styles import check_stylesheets
 from matbaa.render.html import copy_assets, for_browser, render_print_html
 from matbaa.resources import default_styles
 from matbaa.transforms.corrections import apply
@@ -46,6 +47,7 @@ def load(manuscript: Path, styles: Path = DEFAULT_STYLES, report: Report | None 
         report.raise_if_errors()
         raise AssertionError("reader returned no book and no error")
     nesting_errors(book, report)
+    check_stylesheets(Path(styles), report)
     # The transforms run even after reader errors, so that one run reports
     # every problem (a missing note and an unknown glossary id together).
     transforms.run(book, report)
