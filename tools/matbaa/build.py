@@ -24,9 +24,7 @@ from matbaa.diagnostics import ManuscriptError, Report
 from matbaa.files import write_text
 from matbaa.keys import code_digest, digest, tree_digests
 from matbaa.model import Book, Corrections, PageMap
-from matbaa.read.markdown import MAX_NESTING, TOO_DEEP
 from matbaa.read.reader import read_book
-from matbaa.read.styles import check_stylesheets
 from matbaa.render.html import copy_assets, for_browser, render_print_html
 from matbaa.resources import default_styles
 from matbaa.transforms.corrections import apply
@@ -46,27 +44,11 @@ def load(manuscript: Path, styles: Path = DEFAULT_STYLES, report: Report | None 
     if book is None:
         report.raise_if_errors()
         raise AssertionError("reader returned no book and no error")
-    nesting_errors(book, report)
-    check_stylesheets(Path(styles), report)
     # The transforms run even after reader errors, so that one run reports
     # every problem (a missing note and an unknown glossary id together).
     transforms.run(book, report)
     report.raise_if_errors()
     return book, report
-
-
-def nesting_errors(book: Book, report: Report) -> None:
-    """D011 for each block nested deeper than the parser keeps (read/markdown.py
-    MAX_NESTING): its text would be lost, so the chapter is refused."""
-    places = [(c.location.file, c.tokens) for c in book.chapters]
-    places += [(n.location.file, n.tokens) for n in book.notes.values()]
-    for file, tokens in places:
-        for tok in tokens:
-            if TOO_DEEP in tok.meta:
-                report.add("D011", file, tok.meta[TOO_DEEP] + 1,
-                           f"lists and quotations are nested deeper than matbaa keeps (a list level counts 2, "
-                           f"a quotation 1, at most {MAX_NESTING} in all: lists 10 deep inside quotations 10 "
-                           "deep fit); nest less, or make the inner levels paragraphs.")
 
 
 def pages_path(book: Book, build: Path) -> Path:

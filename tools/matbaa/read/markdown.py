@@ -31,7 +31,7 @@ __all__ = ["make_parser", "html_id", "MAX_NESTING", "TOO_DEEP"]
 #: list level counts 2, its item and the list; a quotation 1): lists 10 deep
 #: inside quotations 10 deep, and room to spare.  markdown-it drops whatever
 #: lies deeper without a word; make_parser records where (TOO_DEEP) instead, and
-#: the build refuses the chapter with D011 (build.nesting_errors).
+#: the build refuses the chapter with D011 (read/reader.nesting_errors).
 MAX_NESTING = 48
 
 #: the meta key, on the innermost open token, of the 0-based line of a block

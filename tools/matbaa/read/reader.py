@@ -17,7 +17,8 @@ from markdown_it.token import Token
 from matbaa.read import config
 from matbaa.read.citations import load_references
 from matbaa.diagnostics import Location, Report
-from matbaa.read.markdown import make_parser
+from matbaa.read.markdown import MAX_NESTING, TOO_DEEP, make_parser
+from matbaa.read.styles import check_stylesheets
 from matbaa.model.book import Book, Chapter, GlossaryEntry, Note, Part
 
 NOTE_DEF = re.compile(r"^ {0,3}\[\^([^\]\s]+)\]:")
@@ -634,6 +635,24 @@ def read_book(root: Path, styles: Path, report: Report) -> Book | None:
     # source_digests: what the book was read from, every manuscript file read
     # (the EPUB writer keys its caches by them); styles_dir: the default CSL
     # style and locales (transforms/citations.py)
-    return Book(root=root, meta=meta, parts=parts, notes=notes, glossary=glossary,
+    book = Book(root=root, meta=meta, parts=parts, notes=notes, glossary=glossary,
                 labels=labels, corrections=corrections, references=references,
                 source_digests=digests, styles_dir=Path(styles))
+    nesting_errors(book, report)
+    check_stylesheets(Path(styles), report)
+    return book
+
+
+def nesting_errors(book: Book, report: Report) -> None:
+    """D011 for each block nested deeper than the parser keeps (read/markdown.py
+    MAX_NESTING): its text would be lost, so the chapter is refused."""
+    places = [(c.location.file, c.tokens) for c in book.chapters]
+    places += [(n.location.file, n.tokens) for n in book.notes.values()]
+    for file, tokens in places:
+        for tok in tokens:
+            if TOO_DEEP in tok.meta:
+                report.add("D011", file, tok.meta[TOO_DEEP] + 1,
+                           f"lists and quotations are nested deeper than matbaa keeps (a list level counts 2, "
+                           f"a quotation 1, at most {MAX_NESTING} in all: lists 10 deep inside quotations 10 "
+                           "deep fit); nest less, or make the inner levels paragraphs.")
+
